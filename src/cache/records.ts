@@ -1,0 +1,49 @@
+// cache/: the records a credential resolves to, each through the tiers under its own key.
+// /!\ Hot path.
+import { cacheKeys } from '../store/change-keys.js';
+import type { GatewayStore } from '../store/gateway-store.js';
+import type { ApiTokenRecord, OrganizationRecord, RoleRecord, UserRecord } from '../store/records.js';
+import type { Resolved, TieredResolver } from './resolver.js';
+import type { Tier } from './tier.js';
+
+const DEPTH: Record<Tier, number> = { l1: 0, l2: 1, store: 2 };
+
+/** The deepest tier among several look-ups: what the access log reports. */
+export function deepest(a: Tier, b: Tier): Tier {
+  return DEPTH[a] >= DEPTH[b] ? a : b;
+}
+
+export class Records {
+  constructor(
+    private readonly resolver: TieredResolver,
+    private readonly store: GatewayStore,
+  ) {}
+
+  apiToken(hash: string): Promise<Resolved<ApiTokenRecord>> | Resolved<ApiTokenRecord> {
+    return this.resolver.resolve(cacheKeys.token(hash), () => this.store.findApiTokenByHash(hash));
+  }
+
+  user(id: string): Promise<Resolved<UserRecord>> | Resolved<UserRecord> {
+    return this.resolver.resolve(cacheKeys.user(id), () => this.store.findUser(id));
+  }
+
+  role(id: string): Promise<Resolved<RoleRecord>> | Resolved<RoleRecord> {
+    return this.resolver.resolve(cacheKeys.role(id), () => this.store.findRole(id));
+  }
+
+  organization(id: string): Promise<Resolved<OrganizationRecord>> | Resolved<OrganizationRecord> {
+    return this.resolver.resolve(cacheKeys.organization(id), () => this.store.findOrganization(id));
+  }
+
+  /** The user's roles that still exist, and the deepest tier consulted. */
+  async roles(ids: readonly string[]): Promise<{ roles: RoleRecord[]; tier: Tier }> {
+    const roles: RoleRecord[] = [];
+    let tier: Tier = 'l1';
+    for (const id of ids) {
+      const r = await this.role(id);
+      tier = deepest(tier, r.tier);
+      if (r.value) roles.push(r.value);
+    }
+    return { roles, tier };
+  }
+}

@@ -1,0 +1,19 @@
+// credentials/: who a verified call acts as. This is what the upstream is told (X-Gatehouse-Identity)
+// and what the access log records — never the secret.
+import type { Tier } from '../cache/tier.js';
+
+export type AuthKind = 'api-token' | 'org-token' | 'oauth';
+
+export interface Principal {
+  authKind: AuthKind;
+  tokenId: string;
+  userId: string;
+  organizationId: string;
+  loginName: string;
+}
+
+export interface Authenticated {
+  principal: Principal;
+  /** The deepest cache tier the look-ups reached. */
+  tier: Tier;
+}

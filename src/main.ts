@@ -1,0 +1,63 @@
+// Start-up: config → store (migrated) → sample upstream if none configured → gateway → listen.
+// Shutdown on SIGTERM/SIGINT. A bad configuration stops the process with exit code 2.
+import { randomBytes } from 'node:crypto';
+import { startGateway } from './app.js';
+import { ConfigError, loadConfig } from './config/load.js';
+import { UPSTREAM_NAMES, type Config, type UpstreamName } from './config/schema.js';
+import { createLogger } from './observability/logger.js';
+import { startSampleUpstream } from './sample-upstream/server.js';
+import { openStore } from './store/index.js';
+
+function describeStore(url: string): string {
+  // Never print credentials embedded in a DATABASE_URL.
+  return url.startsWith('sqlite:') ? url : url.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`gatehouse: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const logger = createLogger({ level: config.log.level });
+  const store = openStore(config.store.url);
+  const applied = await store.migrate();
+  if (applied.length) logger.info('migrations applied', { migrations: applied });
+
+  // Development without a configured key: a random one, shared with the in-process sample upstream.
+  const identitySecret = config.identity.secret || randomBytes(32).toString('base64url');
+
+  const upstreams = { ...config.upstreams } as Record<UpstreamName, string>;
+  let sample: Awaited<ReturnType<typeof startSampleUpstream>> | undefined;
+  if (UPSTREAM_NAMES.some((n) => !upstreams[n])) {
+    sample = await startSampleUpstream({ identitySecret, issuer: config.identity.issuer, audience: config.identity.audience });
+    for (const n of UPSTREAM_NAMES) upstreams[n] ||= sample.url;
+    logger.info('no upstream configured: serving the sample upstream in-process', { url: sample.url });
+  }
+
+  const gateway = await startGateway({ config, store, logger, upstreams, identitySecret });
+  logger.info('gatehouse listening', { url: gateway.url, store: describeStore(config.store.url), upstreams });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    await gateway.close();
+    await sample?.close();
+    await store.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`gatehouse: failed to start: ${(e as Error).message}\n`);
+  process.exit(1);
+});

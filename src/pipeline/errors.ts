@@ -1,0 +1,119 @@
+// pipeline/: one error type per outcome of a request, each with a stable `code` that callers
+// switch on (never the message text), the HTTP status, and the public message. The message never
+// contains a credential; internal detail stays in the log, never in a response.
+// Mapped to the REST error body in rest-response.ts (and to a SOAP Fault by the SOAP surface).
+
+export abstract class GatehouseError {
+  abstract readonly code: string;
+  abstract readonly status: number;
+  constructor(readonly message: string) {}
+  /** Extra response headers (WWW-Authenticate, Retry-After). */
+  headers(): Record<string, string> {
+    return {};
+  }
+}
+
+const WWW_AUTHENTICATE = 'Bearer realm="gatehouse", apiToken';
+
+abstract class Unauthenticated extends GatehouseError {
+  readonly status = 401;
+  override headers() {
+    return { 'WWW-Authenticate': WWW_AUTHENTICATE };
+  }
+}
+
+export class CredentialMissing extends Unauthenticated {
+  readonly code = 'CredentialMissing';
+  constructor() {
+    super('No credential: send your API token in the apiToken header or as Authorization: Bearer.');
+  }
+}
+export class CredentialMalformed extends Unauthenticated {
+  readonly code = 'CredentialMalformed';
+  constructor() {
+    super('The credential is not a well-formed API token.');
+  }
+}
+export class CredentialUnknown extends Unauthenticated {
+  readonly code = 'CredentialUnknown';
+  constructor() {
+    super('The API token is not valid.');
+  }
+}
+export class CredentialDisabled extends Unauthenticated {
+  readonly code = 'CredentialDisabled';
+  constructor() {
+    super('The API token is disabled. Enable it under API Tokens and Apps.');
+  }
+}
+export class CredentialExpired extends Unauthenticated {
+  readonly code = 'CredentialExpired';
+  constructor() {
+    super('The API token has expired.');
+  }
+}
+export class UserDisabled extends Unauthenticated {
+  readonly code = 'UserDisabled';
+  constructor() {
+    super('The user of this API token is disabled.');
+  }
+}
+export class CredentialConflict extends GatehouseError {
+  readonly code = 'CredentialConflict';
+  readonly status = 400;
+  constructor() {
+    super('The request carries more than one different credential; send exactly one.');
+  }
+}
+export class PermissionDenied extends GatehouseError {
+  readonly code = 'PermissionDenied';
+  readonly status = 403;
+  constructor() {
+    super('The user does not have the API permission.');
+  }
+}
+export class PathRefused extends GatehouseError {
+  readonly code = 'PathRefused';
+  readonly status = 400;
+  constructor() {
+    super('The request path is not allowed (encoded slash, backslash or control character).');
+  }
+}
+export class RouteNotFound extends GatehouseError {
+  readonly code = 'RouteNotFound';
+  readonly status = 404;
+  constructor() {
+    super('No such API resource.');
+  }
+}
+export class StoreUnavailable extends GatehouseError {
+  readonly code = 'StoreUnavailable';
+  readonly status = 503;
+  constructor() {
+    super('The credential store is unavailable; try again shortly.');
+  }
+  override headers() {
+    return { 'Retry-After': '5' };
+  }
+}
+export class UpstreamUnavailable extends GatehouseError {
+  readonly code = 'UpstreamUnavailable';
+  readonly status = 502;
+  constructor() {
+    super('The upstream service is unavailable.');
+  }
+}
+export class UpstreamTimeout extends GatehouseError {
+  readonly code = 'UpstreamTimeout';
+  readonly status = 504;
+  constructor() {
+    super('The upstream service did not answer in time.');
+  }
+}
+export class InternalError extends GatehouseError {
+  readonly code = 'InternalError';
+  readonly status = 500;
+  constructor() {
+    super('Internal error.');
+  }
+}

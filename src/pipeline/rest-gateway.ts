@@ -1,0 +1,79 @@
+// pipeline/: the REST surface, read top to bottom:
+//   normalize path → route → extract credential → shape check → resolve → policy → forward.
+// Each step lives in its own module; this file only composes them and turns a refusal into the
+// REST error body in one place. Nothing throws across steps for an expected outcome.
+// /!\ Hot path.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Records } from '../cache/records.js';
+import { StoreReadFailed } from '../cache/resolver.js';
+import { authenticateApiToken } from '../credentials/api-token.js';
+import { extractRestCredential } from '../credentials/extract-rest.js';
+import type { Principal } from '../credentials/principal.js';
+import type { Logger } from '../observability/logger.js';
+import type { RequestContext } from '../observability/access-log.js';
+import type { Forwarder } from '../proxy/forward.js';
+import { normalizePath, type NormalizedPath } from '../proxy/normalize-path.js';
+import type { RouteTable } from '../proxy/routes.js';
+import { GatehouseError, InternalError, PathRefused, RouteNotFound, StoreUnavailable } from './errors.js';
+import { sendRestError } from './rest-response.js';
+
+export interface RestGatewayDeps {
+  routes: RouteTable;
+  records: Records;
+  forwarders: Record<string, Forwarder>;
+  signIdentity: (p: Principal) => string;
+  logger: Logger;
+}
+
+export function restGateway(deps: RestGatewayDeps) {
+  const refuse = (res: ServerResponse, ctx: RequestContext, err: GatehouseError) => {
+    ctx.errorCode = err.code;
+    sendRestError(res, err, ctx.requestId);
+  };
+
+  return async function handleRest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    ctx: RequestContext,
+    normalized: NormalizedPath = normalizePath(req.url ?? '/'),
+  ): Promise<void> {
+    ctx.surface = 'rest';
+    // Normalize: what policy sees is what is forwarded
+    if (!normalized.ok) return refuse(res, ctx, new PathRefused());
+    const route = deps.routes(req.method ?? 'GET', normalized.path);
+    ctx.path = route?.path ?? normalized.path;
+    if (!route) return refuse(res, ctx, new RouteNotFound());
+    const forward = deps.forwarders[route.upstream]!;
+    ctx.upstream = route.upstream;
+    const url = route.path + normalized.query;
+
+    // Public: GET /Api/v{N}/version
+    if (route.isPublic) return forward(req, res, { requestId: ctx.requestId, url });
+
+    // Extract the one credential
+    const presented = extractRestCredential(req.headers);
+    if (presented instanceof GatehouseError) return refuse(res, ctx, presented);
+
+    // Shape check, resolve, judge
+    let outcome;
+    try {
+      outcome = await authenticateApiToken(presented.secret, deps.records);
+    } catch (e) {
+      if (e instanceof StoreReadFailed) {
+        deps.logger.error('store read failed', { requestId: ctx.requestId, error: (e.cause as Error)?.message });
+        return refuse(res, ctx, new StoreUnavailable());
+      }
+      deps.logger.error('unexpected error in the REST pipeline', { requestId: ctx.requestId, error: (e as Error).message });
+      return refuse(res, ctx, new InternalError());
+    }
+    if (outcome instanceof GatehouseError) return refuse(res, ctx, outcome);
+
+    // Forward with a verified identity
+    const { principal, tier } = outcome;
+    ctx.authKind = principal.authKind;
+    ctx.tokenId = principal.tokenId;
+    ctx.userId = principal.userId;
+    ctx.cacheTier = tier;
+    forward(req, res, { requestId: ctx.requestId, url, identity: deps.signIdentity(principal) });
+  };
+}

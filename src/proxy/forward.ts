@@ -1,0 +1,78 @@
+// proxy/: forwards a judged request upstream with http-proxy-middleware over keep-alive
+// connections, streaming the body both ways. It owns the header hygiene: credential headers and
+// any client-sent X-Gatehouse-* or X-Forwarded-* are removed before the gateway's own are added,
+// so a client can never smuggle an identity in. Upstream refused/reset → 502, too slow → 504.
+// /!\ Hot path.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import { createProxyMiddleware, type Plugin } from 'http-proxy-middleware';
+import { CREDENTIAL_HEADERS } from '../credentials/extract-rest.js';
+import { UpstreamTimeout, UpstreamUnavailable, type GatehouseError } from '../pipeline/errors.js';
+
+export interface ForwardOptions {
+  target: string;
+  timeoutMs: number;
+  maxSockets: number;
+  onError: (req: IncomingMessage, res: ServerResponse, err: GatehouseError) => void;
+}
+
+export interface OutgoingIdentity {
+  requestId: string;
+  /** Signed identity JWT, or undefined for public calls. */
+  identity?: string;
+  /** The normalized path (plus query) that policy judged: exactly what the upstream receives. */
+  url: string;
+}
+
+export type Forwarder = ((req: IncomingMessage, res: ServerResponse, out: OutgoingIdentity) => void) & { close(): void };
+
+const timedOut = new WeakSet<IncomingMessage>();
+
+/** Removes every header a client must not be able to send upstream. */
+export function scrubRequestHeaders(headers: IncomingMessage['headers']): void {
+  for (const name of CREDENTIAL_HEADERS) delete headers[name];
+  for (const name of Object.keys(headers)) {
+    if (name.startsWith('x-gatehouse-') || name.startsWith('x-forwarded-') || name === 'forwarded') delete headers[name];
+  }
+}
+
+export function createForwarder(opts: ForwardOptions): Forwarder {
+  const secure = opts.target.startsWith('https:');
+  const agent = secure
+    ? new https.Agent({ keepAlive: true, maxSockets: opts.maxSockets })
+    : new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets });
+
+  const errors: Plugin = (proxyServer) => {
+    proxyServer.on('proxyReq', (proxyReq, req) => {
+      proxyReq.once('timeout', () => timedOut.add(req));
+    });
+    proxyServer.on('error', (err, req, res) => {
+      const error = timedOut.has(req) ? new UpstreamTimeout() : new UpstreamUnavailable();
+      if (res instanceof http.ServerResponse) opts.onError(req, res, error);
+      else (res as Socket).destroy();
+    });
+    // The client went away: nothing to answer.
+    proxyServer.on('econnreset', () => {});
+  };
+
+  const proxy = createProxyMiddleware<IncomingMessage, ServerResponse>({
+    target: opts.target,
+    changeOrigin: true,
+    xfwd: true,
+    agent,
+    proxyTimeout: opts.timeoutMs,
+    ejectPlugins: true,
+    plugins: [errors],
+  });
+
+  const forward = (req: IncomingMessage, res: ServerResponse, out: OutgoingIdentity) => {
+    scrubRequestHeaders(req.headers);
+    if (out.identity) req.headers['x-gatehouse-identity'] = out.identity;
+    req.headers['x-request-id'] = out.requestId;
+    req.url = out.url;
+    res.setHeader('X-Request-Id', out.requestId);
+    void proxy(req, res);
+  };
+  return Object.assign(forward, { close: () => agent.destroy() });
+}

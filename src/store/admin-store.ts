@@ -1,0 +1,356 @@
+// store/: the write side. Every write that changes what a credential may do appends the cache
+// keys it invalidates to the change feed, and an audit event, in the same transaction: the
+// invalidation lives here, below the CLI and the settings API, so no caller can forget it.
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import { hashToken, mintToken, tokenHint, checkTokenShape } from '../credentials/token-format.js';
+import { cacheKeys } from './change-keys.js';
+import { conflict, invalid, notFound } from './errors.js';
+import type { Database } from './tables.js';
+
+export const PERMISSIONS = ['API'] as const;
+export const FEATURE_FLAGS = ['OrganizationApiToken'] as const;
+
+/** Who performs a write, for the audit trail. */
+export interface Actor {
+  actor: string;
+  source?: string | null;
+}
+
+export interface ApiTokenView {
+  id: string;
+  userId: string;
+  loginName: string;
+  name: string;
+  hint: string;
+  origin: 'minted' | 'legacy';
+  enabled: boolean;
+  expiresAt: string | null;
+  createdAt: string;
+  lastUsedAt: string | null;
+  lastUsedIp: string | null;
+}
+
+export interface LegacyTokenRow {
+  line: number;
+  login: string;
+  name: string;
+  token: string;
+}
+
+type Trx = Transaction<Database>;
+const now = () => new Date().toISOString();
+const NAME_MAX = 100;
+
+function checkName(name: string, what: string): string {
+  const trimmed = name.trim();
+  if (trimmed.length < 1 || trimmed.length > NAME_MAX) throw invalid(`${what} must be 1 to ${NAME_MAX} characters`);
+  return trimmed;
+}
+
+export class AdminStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  private async changed(trx: Trx, keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    const at = now();
+    await trx.insertInto('changes').values(keys.map((cache_key) => ({ at, cache_key }))).execute();
+  }
+
+  private async audit(
+    trx: Trx,
+    who: Actor,
+    e: { action: string; targetKind: string; targetId: string; organizationId?: string | null; detail?: unknown },
+  ): Promise<void> {
+    await trx
+      .insertInto('audit_events')
+      .values({
+        at: now(),
+        actor: who.actor,
+        action: e.action,
+        target_kind: e.targetKind,
+        target_id: e.targetId,
+        organization_id: e.organizationId ?? null,
+        source: who.source ?? null,
+        detail: e.detail === undefined ? null : JSON.stringify(e.detail),
+      })
+      .execute();
+  }
+
+  // --- look-ups by the names people type -------------------------------------------------------
+
+  private async orgByName(trx: Trx | Kysely<Database>, name: string) {
+    const org = await trx.selectFrom('organizations').selectAll().where('name', '=', name).executeTakeFirst();
+    if (!org) throw notFound(`organization "${name}"`);
+    return org;
+  }
+
+  private async userByLogin(trx: Trx | Kysely<Database>, login: string) {
+    const user = await trx.selectFrom('users').selectAll().where('login_key', '=', login.toLowerCase()).executeTakeFirst();
+    if (!user) throw notFound(`user "${login}"`);
+    return user;
+  }
+
+  private async roleByName(trx: Trx, organizationId: string, name: string) {
+    const role = await trx
+      .selectFrom('roles')
+      .selectAll()
+      .where('organization_id', '=', organizationId)
+      .where('name', '=', name)
+      .executeTakeFirst();
+    if (!role) throw notFound(`role "${name}"`);
+    return role;
+  }
+
+  private async tokenById(trx: Trx, id: string) {
+    const token = await trx.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!token) throw notFound(`token "${id}"`);
+    return token;
+  }
+
+  // --- organizations ---------------------------------------------------------------------------
+
+  async createOrganization(who: Actor, name: string) {
+    const clean = checkName(name, 'organization name');
+    return this.db.transaction().execute(async (trx) => {
+      const exists = await trx.selectFrom('organizations').select('id').where('name', '=', clean).executeTakeFirst();
+      if (exists) throw conflict(`organization "${clean}"`);
+      const org = { id: randomUUID(), name: clean, feature_flags: '[]', created_at: now() };
+      await trx.insertInto('organizations').values(org).execute();
+      await this.audit(trx, who, { action: 'organization.create', targetKind: 'organization', targetId: org.id, organizationId: org.id });
+      return { id: org.id, name: org.name, featureFlags: [] as string[] };
+    });
+  }
+
+  async setOrganizationFeature(who: Actor, orgName: string, flag: string, enabled: boolean) {
+    if (!(FEATURE_FLAGS as readonly string[]).includes(flag)) throw invalid(`unknown feature flag "${flag}" (known: ${FEATURE_FLAGS.join(', ')})`);
+    return this.db.transaction().execute(async (trx) => {
+      const org = await this.orgByName(trx, orgName);
+      const flags = new Set(JSON.parse(org.feature_flags) as string[]);
+      if (enabled) flags.add(flag);
+      else flags.delete(flag);
+      const featureFlags = [...flags].sort();
+      await trx.updateTable('organizations').set({ feature_flags: JSON.stringify(featureFlags) }).where('id', '=', org.id).execute();
+      await this.changed(trx, [cacheKeys.organization(org.id)]);
+      await this.audit(trx, who, { action: enabled ? 'feature.enable' : 'feature.disable', targetKind: 'organization', targetId: org.id, organizationId: org.id, detail: { flag } });
+      return { id: org.id, name: org.name, featureFlags };
+    });
+  }
+
+  // --- roles -----------------------------------------------------------------------------------
+
+  async createRole(who: Actor, orgName: string, name: string, allow: string[], deny: string[]) {
+    const clean = checkName(name, 'role name');
+    for (const p of [...allow, ...deny]) {
+      if (!(PERMISSIONS as readonly string[]).includes(p)) throw invalid(`unknown permission "${p}" (known: ${PERMISSIONS.join(', ')})`);
+    }
+    const both = allow.filter((p) => deny.includes(p));
+    if (both.length) throw invalid(`permission "${both[0]}" cannot be both allowed and denied`);
+    return this.db.transaction().execute(async (trx) => {
+      const org = await this.orgByName(trx, orgName);
+      const exists = await trx.selectFrom('roles').select('id').where('organization_id', '=', org.id).where('name', '=', clean).executeTakeFirst();
+      if (exists) throw conflict(`role "${clean}"`);
+      const role = { id: randomUUID(), organization_id: org.id, name: clean, created_at: now() };
+      await trx.insertInto('roles').values(role).execute();
+      const perms = [
+        ...allow.map((permission) => ({ role_id: role.id, permission, effect: 'allow' as const })),
+        ...deny.map((permission) => ({ role_id: role.id, permission, effect: 'deny' as const })),
+      ];
+      if (perms.length) await trx.insertInto('role_permissions').values(perms).execute();
+      await this.audit(trx, who, { action: 'role.create', targetKind: 'role', targetId: role.id, organizationId: org.id, detail: { allow, deny } });
+      return { id: role.id, organizationId: org.id, name: clean, allow, deny };
+    });
+  }
+
+  /** Sets (or with `effect` null, removes) one permission of a role. */
+  async setRolePermission(who: Actor, orgName: string, roleName: string, permission: string, effect: 'allow' | 'deny' | null) {
+    if (!(PERMISSIONS as readonly string[]).includes(permission)) throw invalid(`unknown permission "${permission}"`);
+    return this.db.transaction().execute(async (trx) => {
+      const org = await this.orgByName(trx, orgName);
+      const role = await this.roleByName(trx, org.id, roleName);
+      await trx.deleteFrom('role_permissions').where('role_id', '=', role.id).where('permission', '=', permission).execute();
+      if (effect) await trx.insertInto('role_permissions').values({ role_id: role.id, permission, effect }).execute();
+      await this.changed(trx, [cacheKeys.role(role.id)]);
+      await this.audit(trx, who, { action: 'role.permission', targetKind: 'role', targetId: role.id, organizationId: org.id, detail: { permission, effect } });
+    });
+  }
+
+  // --- users -----------------------------------------------------------------------------------
+
+  async createUser(who: Actor, orgName: string, login: string, roleNames: string[], passwordHash: string | null = null) {
+    const clean = login.trim();
+    if (!/^[^\s@]+@[^\s@]+$/.test(clean) || clean.length > 254) throw invalid(`login name "${login}" must look like an e-mail address`);
+    return this.db.transaction().execute(async (trx) => {
+      const org = await this.orgByName(trx, orgName);
+      const exists = await trx.selectFrom('users').select('id').where('login_key', '=', clean.toLowerCase()).executeTakeFirst();
+      if (exists) throw conflict(`user "${clean}"`);
+      const roles = [];
+      for (const r of roleNames) roles.push(await this.roleByName(trx, org.id, r));
+      const user = { id: randomUUID(), organization_id: org.id, login_name: clean, login_key: clean.toLowerCase(), enabled: 1, password_hash: passwordHash, created_at: now() };
+      await trx.insertInto('users').values(user).execute();
+      if (roles.length) await trx.insertInto('user_roles').values(roles.map((r) => ({ user_id: user.id, role_id: r.id }))).execute();
+      await this.audit(trx, who, { action: 'user.create', targetKind: 'user', targetId: user.id, organizationId: org.id, detail: { roles: roleNames } });
+      return { id: user.id, organizationId: org.id, loginName: clean, enabled: true, roles: roleNames };
+    });
+  }
+
+  async setUserEnabled(who: Actor, login: string, enabled: boolean) {
+    return this.db.transaction().execute(async (trx) => {
+      const user = await this.userByLogin(trx, login);
+      await trx.updateTable('users').set({ enabled: enabled ? 1 : 0 }).where('id', '=', user.id).execute();
+      await this.changed(trx, [cacheKeys.user(user.id)]);
+      await this.audit(trx, who, { action: enabled ? 'user.enable' : 'user.disable', targetKind: 'user', targetId: user.id, organizationId: user.organization_id });
+      return { id: user.id, loginName: user.login_name, enabled };
+    });
+  }
+
+  async assignRole(who: Actor, login: string, roleName: string, assigned = true) {
+    return this.db.transaction().execute(async (trx) => {
+      const user = await this.userByLogin(trx, login);
+      const role = await this.roleByName(trx, user.organization_id, roleName);
+      await trx.deleteFrom('user_roles').where('user_id', '=', user.id).where('role_id', '=', role.id).execute();
+      if (assigned) await trx.insertInto('user_roles').values({ user_id: user.id, role_id: role.id }).execute();
+      await this.changed(trx, [cacheKeys.user(user.id)]);
+      await this.audit(trx, who, { action: assigned ? 'user.role.assign' : 'user.role.remove', targetKind: 'user', targetId: user.id, organizationId: user.organization_id, detail: { role: roleName } });
+      return { id: user.id, loginName: user.login_name, role: roleName, assigned };
+    });
+  }
+
+  // --- user API tokens -------------------------------------------------------------------------
+
+  /** Creates a token and returns its secret: the only time it exists outside the caller's hands. */
+  async createApiToken(who: Actor, login: string, name: string, opts: { enabled?: boolean; expiresAt?: string | null } = {}) {
+    const clean = checkName(name, 'token name');
+    const expiresAt = opts.expiresAt ?? null;
+    if (expiresAt !== null && Number.isNaN(Date.parse(expiresAt))) throw invalid(`expiry "${expiresAt}" is not a date`);
+    const secret = mintToken('user');
+    const view = await this.db.transaction().execute(async (trx) => {
+      const user = await this.userByLogin(trx, login);
+      return this.insertToken(trx, who, user, clean, secret, 'minted', opts.enabled ?? false, expiresAt && new Date(expiresAt).toISOString());
+    });
+    return { token: view, secret };
+  }
+
+  private async insertToken(
+    trx: Trx,
+    who: Actor,
+    user: { id: string; login_name: string; organization_id: string },
+    name: string,
+    secret: string,
+    origin: 'minted' | 'legacy',
+    enabled: boolean,
+    expiresAt: string | null,
+  ): Promise<ApiTokenView> {
+    const dup = await trx.selectFrom('api_tokens').select('id').where('user_id', '=', user.id).where('name', '=', name).executeTakeFirst();
+    if (dup) throw conflict(`token named "${name}" for ${user.login_name}`);
+    const hash = hashToken(secret);
+    const taken = await trx.selectFrom('api_tokens').select('id').where('token_hash', '=', hash).executeTakeFirst();
+    if (taken) throw conflict('a token with this value');
+    const row = {
+      id: randomUUID(),
+      user_id: user.id,
+      name,
+      token_hash: hash,
+      hint: tokenHint(secret),
+      origin,
+      enabled: enabled ? 1 : 0,
+      expires_at: expiresAt,
+      created_at: now(),
+      last_used_at: null,
+      last_used_ip: null,
+    };
+    await trx.insertInto('api_tokens').values(row).execute();
+    // A negative-cache entry for this hash may exist (someone tried it before it existed).
+    await this.changed(trx, [cacheKeys.token(hash)]);
+    await this.audit(trx, who, { action: origin === 'legacy' ? 'token.import' : 'token.create', targetKind: 'api_token', targetId: row.id, organizationId: user.organization_id, detail: { name, enabled } });
+    return toView(row, user.login_name);
+  }
+
+  async listApiTokens(login: string): Promise<ApiTokenView[]> {
+    const user = await this.userByLogin(this.db, login);
+    const rows = await this.db.selectFrom('api_tokens').selectAll().where('user_id', '=', user.id).orderBy('created_at').orderBy('name').execute();
+    return rows.map((r) => toView(r, user.login_name));
+  }
+
+  async setApiTokenEnabled(who: Actor, id: string, enabled: boolean): Promise<ApiTokenView> {
+    return this.db.transaction().execute(async (trx) => {
+      const token = await this.tokenById(trx, id);
+      await trx.updateTable('api_tokens').set({ enabled: enabled ? 1 : 0 }).where('id', '=', id).execute();
+      const user = await trx.selectFrom('users').select(['login_name', 'organization_id']).where('id', '=', token.user_id).executeTakeFirstOrThrow();
+      await this.changed(trx, [cacheKeys.token(token.token_hash)]);
+      await this.audit(trx, who, { action: enabled ? 'token.enable' : 'token.disable', targetKind: 'api_token', targetId: id, organizationId: user.organization_id });
+      return toView({ ...token, enabled: enabled ? 1 : 0 }, user.login_name);
+    });
+  }
+
+  async setApiTokenExpiry(who: Actor, id: string, expiresAt: string | null): Promise<void> {
+    if (expiresAt !== null && Number.isNaN(Date.parse(expiresAt))) throw invalid(`expiry "${expiresAt}" is not a date`);
+    await this.db.transaction().execute(async (trx) => {
+      const token = await this.tokenById(trx, id);
+      await trx.updateTable('api_tokens').set({ expires_at: expiresAt && new Date(expiresAt).toISOString() }).where('id', '=', id).execute();
+      await this.changed(trx, [cacheKeys.token(token.token_hash)]);
+      await this.audit(trx, who, { action: 'token.expiry', targetKind: 'api_token', targetId: id, detail: { expiresAt } });
+    });
+  }
+
+  async deleteApiToken(who: Actor, id: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const token = await this.tokenById(trx, id);
+      await trx.deleteFrom('api_tokens').where('id', '=', id).execute();
+      await this.changed(trx, [cacheKeys.token(token.token_hash)]);
+      await this.audit(trx, who, { action: 'token.delete', targetKind: 'api_token', targetId: id, detail: { name: token.name } });
+    });
+  }
+
+  /**
+   * Imports the platform's existing tokens, all or nothing: every row is checked first, and one
+   * bad row (reported with its line number) leaves the store untouched.
+   */
+  async importLegacyTokens(who: Actor, rows: LegacyTokenRow[], enabled = true): Promise<ApiTokenView[]> {
+    for (const r of rows) {
+      const shape = checkTokenShape(r.token);
+      if (!shape.ok || shape.kind !== 'legacy') throw invalid(`line ${r.line}: token must be 64 to 66 lower-case letters and digits`);
+      try {
+        checkName(r.name, 'token name');
+      } catch (e) {
+        throw invalid(`line ${r.line}: ${(e as Error).message}`);
+      }
+    }
+    return this.db.transaction().execute(async (trx) => {
+      const out: ApiTokenView[] = [];
+      for (const r of rows) {
+        try {
+          const user = await this.userByLogin(trx, r.login);
+          out.push(await this.insertToken(trx, who, user, r.name.trim(), r.token, 'legacy', enabled, null));
+        } catch (e) {
+          throw invalid(`line ${r.line}: ${(e as Error).message}`);
+        }
+      }
+      return out;
+    });
+  }
+
+  /** Drops change-feed rows older than `maxAgeMs`: every follower has long read them. */
+  async pruneChanges(maxAgeMs: number): Promise<void> {
+    await this.db.deleteFrom('changes').where('at', '<', new Date(Date.now() - maxAgeMs).toISOString()).execute();
+  }
+}
+
+function toView(
+  r: Omit<Database['api_tokens'], 'token_hash'> & { token_hash?: string },
+  loginName: string,
+): ApiTokenView {
+  return {
+    id: r.id,
+    userId: r.user_id,
+    loginName,
+    name: r.name,
+    hint: r.hint,
+    origin: r.origin,
+    enabled: r.enabled === 1,
+    expiresAt: r.expires_at,
+    createdAt: r.created_at,
+    lastUsedAt: r.last_used_at,
+    lastUsedIp: r.last_used_ip,
+  };
+}

@@ -1,0 +1,8 @@
+// Cache keys, shared by the writers (which append them to the change feed) and the cache tiers
+// (which evict them). One function per record kind, so a key is spelt in exactly one place.
+export const cacheKeys = {
+  token: (hash: string) => `token:${hash}`,
+  user: (id: string) => `user:${id}`,
+  role: (id: string) => `role:${id}`,
+  organization: (id: string) => `org:${id}`,
+};

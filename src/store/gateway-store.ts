@@ -1,0 +1,105 @@
+// store/: the read side that the request pipeline needs (the "model", in node-oauth2-server's
+// sense), implemented once in Kysely for SQLite and PostgreSQL.
+import type { Kysely } from 'kysely';
+import type { Database } from './tables.js';
+import type { ApiTokenRecord, Change, OrganizationRecord, RoleRecord, UserRecord } from './records.js';
+
+export interface GatewayStore {
+  findApiTokenByHash(hash: string): Promise<ApiTokenRecord | undefined>;
+  findUser(id: string): Promise<UserRecord | undefined>;
+  findRole(id: string): Promise<RoleRecord | undefined>;
+  findOrganization(id: string): Promise<OrganizationRecord | undefined>;
+  /** Changes after `cursor`, oldest first, at most `limit`. */
+  changesSince(cursor: number, limit?: number): Promise<Change[]>;
+  /** The newest change id, where a new follower starts. */
+  latestChangeId(): Promise<number>;
+}
+
+export class GatewayStoreKysely implements GatewayStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async findApiTokenByHash(hash: string): Promise<ApiTokenRecord | undefined> {
+    const row = await this.db
+      .selectFrom('api_tokens')
+      .select(['id', 'user_id', 'name', 'hint', 'origin', 'enabled', 'expires_at'])
+      .where('token_hash', '=', hash)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      id: row.id,
+      userId: row.user_id,
+      name: row.name,
+      hint: row.hint,
+      origin: row.origin,
+      enabled: row.enabled === 1,
+      expiresAt: row.expires_at,
+    };
+  }
+
+  async findUser(id: string): Promise<UserRecord | undefined> {
+    const row = await this.db
+      .selectFrom('users')
+      .select(['id', 'organization_id', 'login_name', 'enabled'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const roles = await this.db.selectFrom('user_roles').select('role_id').where('user_id', '=', id).execute();
+    return {
+      id: row.id,
+      organizationId: row.organization_id,
+      loginName: row.login_name,
+      enabled: row.enabled === 1,
+      roleIds: roles.map((r) => r.role_id).sort(),
+    };
+  }
+
+  async findRole(id: string): Promise<RoleRecord | undefined> {
+    const row = await this.db
+      .selectFrom('roles')
+      .select(['id', 'organization_id', 'name'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const perms = await this.db
+      .selectFrom('role_permissions')
+      .select(['permission', 'effect'])
+      .where('role_id', '=', id)
+      .execute();
+    return {
+      id: row.id,
+      organizationId: row.organization_id,
+      name: row.name,
+      permissions: Object.fromEntries(perms.map((p) => [p.permission, p.effect])),
+    };
+  }
+
+  async findOrganization(id: string): Promise<OrganizationRecord | undefined> {
+    const row = await this.db
+      .selectFrom('organizations')
+      .select(['id', 'name', 'feature_flags'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return { id: row.id, name: row.name, featureFlags: JSON.parse(row.feature_flags) as string[] };
+  }
+
+  async changesSince(cursor: number, limit = 1000): Promise<Change[]> {
+    const rows = await this.db
+      .selectFrom('changes')
+      .select(['id', 'cache_key'])
+      .where('id', '>', cursor)
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    // PostgreSQL returns bigserial as a string.
+    return rows.map((r) => ({ id: Number(r.id), cacheKey: r.cache_key }));
+  }
+
+  async latestChangeId(): Promise<number> {
+    const row = await this.db
+      .selectFrom('changes')
+      .select((eb) => eb.fn.max('id').as('id'))
+      .executeTakeFirst();
+    return Number(row?.id ?? 0);
+  }
+}

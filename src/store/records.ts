@@ -1,0 +1,41 @@
+// The records the gateway resolves a credential into. Each is cached under its own key
+// (see change-keys.ts), so one change to a role or a flag is one eviction, not one per token.
+
+export interface ApiTokenRecord {
+  id: string;
+  userId: string;
+  name: string;
+  hint: string;
+  origin: 'minted' | 'legacy';
+  enabled: boolean;
+  /** ISO-8601, or null for no expiry. */
+  expiresAt: string | null;
+}
+
+export interface UserRecord {
+  id: string;
+  organizationId: string;
+  loginName: string;
+  enabled: boolean;
+  roleIds: string[];
+}
+
+export type PermissionEffect = 'allow' | 'deny';
+
+export interface RoleRecord {
+  id: string;
+  organizationId: string;
+  name: string;
+  permissions: Record<string, PermissionEffect>;
+}
+
+export interface OrganizationRecord {
+  id: string;
+  name: string;
+  featureFlags: string[];
+}
+
+export interface Change {
+  id: number;
+  cacheKey: string;
+}

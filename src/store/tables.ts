@@ -1,0 +1,101 @@
+// The tables of the store as Kysely sees them. Booleans are 0/1 integers and times ISO-8601 text
+// in both dialects, so one query code path serves SQLite and PostgreSQL.
+import type { Generated } from 'kysely';
+
+export interface OrganizationsTable {
+  id: string;
+  name: string;
+  /** JSON array of feature flag names, e.g. ["OrganizationApiToken"]. */
+  feature_flags: string;
+  created_at: string;
+}
+
+export interface UsersTable {
+  id: string;
+  organization_id: string;
+  login_name: string;
+  /** Lower-cased login name: the unique key, so logins are unique case-insensitively. */
+  login_key: string;
+  enabled: number;
+  password_hash: string | null;
+  created_at: string;
+}
+
+export interface RolesTable {
+  id: string;
+  organization_id: string;
+  name: string;
+  created_at: string;
+}
+
+export interface RolePermissionsTable {
+  role_id: string;
+  permission: string;
+  effect: 'allow' | 'deny';
+}
+
+export interface UserRolesTable {
+  user_id: string;
+  role_id: string;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  user_id: string;
+  name: string;
+  token_hash: string;
+  /** What the user sees instead of the secret: `gtu_…abcd`. */
+  hint: string;
+  /** `minted` (gtu_) or `legacy` (imported 64–66 character token). */
+  origin: 'minted' | 'legacy';
+  enabled: number;
+  expires_at: string | null;
+  created_at: string;
+  last_used_at: string | null;
+  last_used_ip: string | null;
+}
+
+export interface OrgApiTokensTable {
+  id: string;
+  organization_id: string;
+  name: string;
+  token_hash: string;
+  hint: string;
+  enabled: number;
+  created_by: string | null;
+  created_at: string;
+  last_used_at: string | null;
+  last_used_ip: string | null;
+}
+
+export interface AuditEventsTable {
+  id: Generated<number>;
+  at: string;
+  /** Who did it: `cli`, `user:<id>`, `system`. */
+  actor: string;
+  action: string;
+  target_kind: string;
+  target_id: string;
+  organization_id: string | null;
+  source: string | null;
+  detail: string | null;
+}
+
+/** The change feed: every write that changes what a credential may do appends the cache keys it invalidates. */
+export interface ChangesTable {
+  id: Generated<number>;
+  at: string;
+  cache_key: string;
+}
+
+export interface Database {
+  organizations: OrganizationsTable;
+  users: UsersTable;
+  roles: RolesTable;
+  role_permissions: RolePermissionsTable;
+  user_roles: UserRolesTable;
+  api_tokens: ApiTokensTable;
+  org_api_tokens: OrgApiTokensTable;
+  audit_events: AuditEventsTable;
+  changes: ChangesTable;
+}
