@@ -104,7 +104,8 @@ export class AdminStore {
 
   private async tokenById(trx: Trx, id: string) {
     const token = await trx.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!token) throw notFound(`token "${id}"`);
+    // The id is not echoed: an operator who pastes a secret here must not see it in an error.
+    if (!token) throw notFound('token with this id');
     return token;
   }
 
