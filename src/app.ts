@@ -11,7 +11,10 @@ import { L1Cache } from './cache/l1.js';
 import { Records } from './cache/records.js';
 import { TieredResolver } from './cache/resolver.js';
 import type { Config, UpstreamName } from './config/schema.js';
-import { logAccessOnFinish, type RequestContext } from './observability/access-log.js';
+import { onResponseDone, type RequestContext } from './observability/access-log.js';
+import { healthRoutes, type Readiness } from './observability/health.js';
+import { instrumentStore } from './observability/instrument-store.js';
+import { metricsRegistry } from './observability/metrics.js';
 import type { Logger } from './observability/logger.js';
 import { RouteNotFound } from './pipeline/errors.js';
 import { restGateway } from './pipeline/rest-gateway.js';
@@ -22,6 +25,7 @@ import { normalizePath } from './proxy/normalize-path.js';
 import { createRouteTable, isRestPath } from './proxy/routes.js';
 import type { Store } from './store/index.js';
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface Gateway {
@@ -29,6 +33,12 @@ export interface Gateway {
   l1: L1Cache;
   follower: ChangeFollower;
   url: string;
+  /**
+   * Graceful stop: /readyz turns 503 at once, requests keep being served for
+   * `shutdown.drainDelayMs`, then no new connections, in-flight requests get up to
+   * `shutdown.timeoutMs` to finish, then everything is closed.
+   */
+  drain(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -47,28 +57,12 @@ function requestIdOf(req: IncomingMessage): string {
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-function healthRoutes(store: Store) {
-  const app = express();
-  app.disable('x-powered-by');
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', async (_req, res) => {
-    try {
-      await store.ping();
-      res.json({ status: 'ready', store: 'ok' });
-    } catch {
-      res.status(503).json({ status: 'unready', store: 'unreachable' });
-    }
-  });
-  return app;
-}
-
 export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const { config, store, logger } = deps;
   const l1 = new L1Cache({ maxEntries: config.cache.l1MaxEntries, ttlMs: config.cache.l1TtlMs, negativeTtlMs: config.cache.negativeTtlMs });
-  const records = new Records(new TieredResolver(l1), store.gateway);
-  const follower = await followChanges(store.gateway, l1, {
+  const readModel = instrumentStore(store.gateway);
+  const records = new Records(new TieredResolver(l1), readModel);
+  const follower = await followChanges(readModel, l1, {
     pollMs: config.store.changeFeedPollMs,
     onError: (e) => logger.warn('change feed unreadable; cache entries expire by TTL until it returns', { error: (e as Error).message }),
     onRecover: () => logger.info('change feed readable again; L1 emptied'),
@@ -82,7 +76,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const forwarders = Object.fromEntries(
     Object.entries(deps.upstreams).map(([name, target]) => [
       name,
-      createForwarder({ target, timeoutMs: config.proxy.timeoutMs, maxSockets: config.proxy.maxSockets, onError: onUpstreamError }),
+      createForwarder({ name, target, timeoutMs: config.proxy.timeoutMs, maxSockets: config.proxy.maxSockets, onError: onUpstreamError }),
     ]),
   ) as Record<UpstreamName, Forwarder>;
 
@@ -93,14 +87,25 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     signIdentity: identitySigner({ ...config.identity, secret: deps.identitySecret }),
     logger,
   });
-  const web = healthRoutes(store);
+  // Everything but the authenticated edge: Express, routes mounted in order.
+  const readiness: Readiness = { draining: false };
+  const web = express();
+  web.disable('x-powered-by');
+  web.use(healthRoutes(store, readiness));
+  if (config.observability.metricsPath) {
+    web.get(config.observability.metricsPath, async (_req, res) => {
+      res.type(metricsRegistry.contentType).send(await metricsRegistry.metrics());
+    });
+  }
   web.use((req, res) => sendRestError(res, new RouteNotFound(), requestIdOf(req)));
 
   const contexts = new WeakMap<IncomingMessage, RequestContext>();
   const server = http.createServer((req, res) => {
-    const ctx: RequestContext = { requestId: requestIdOf(req), startedAt: performance.now(), surface: 'other' };
+    const ctx: RequestContext = { requestId: requestIdOf(req), startedAt: performance.now(), surface: 'web' };
     contexts.set(req, ctx);
-    if (config.log.access) logAccessOnFinish(logger, req, res, ctx);
+    onResponseDone(logger, config.log.access, req, res, ctx);
+    // While draining, tell keep-alive clients to reconnect (to another instance).
+    if (readiness.draining) res.setHeader('Connection', 'close');
     // Dispatch on the normalized path, so `/./Api/..` or `/%41pi/..` cannot slip past the pipeline.
     const normalized = normalizePath(req.url ?? '/');
     if (!normalized.ok || isRestPath(normalized.path)) {
@@ -120,7 +125,19 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     l1,
     follower,
     url: `http://${host}:${port}`,
+    async drain() {
+      readiness.draining = true;
+      await sleep(config.shutdown.drainDelayMs);
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const cut = setTimeout(() => server.closeAllConnections(), config.shutdown.timeoutMs);
+      await closed;
+      clearTimeout(cut);
+      follower.stop();
+      for (const f of Object.values(forwarders)) f.close();
+    },
     async close() {
+      readiness.draining = true;
       follower.stop();
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -47,12 +47,20 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info('shutting down', { signal });
-    await gateway.close();
+    logger.info('draining', { signal, drainDelayMs: config.shutdown.drainDelayMs, timeoutMs: config.shutdown.timeoutMs });
+    await gateway.drain();
     await sample?.close();
     await store.close();
+    logger.info('stopped');
     process.exit(0);
   };
+  // A process with a broken invariant is not left half-alive: log, exit, let the supervisor restart it.
+  const crash = (kind: string) => (e: unknown) => {
+    logger.error(kind, { error: (e as Error)?.message, stack: (e as Error)?.stack });
+    process.exit(1);
+  };
+  process.on('uncaughtException', crash('uncaught exception'));
+  process.on('unhandledRejection', crash('unhandled rejection'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 }

@@ -45,6 +45,16 @@ export const configSchema = z
       issuer: z.string().min(1),
       audience: z.string().min(1),
     }),
+    shutdown: z.object({
+      /** After SIGTERM, how long /readyz says 503 while requests are still served (load balancers notice). */
+      drainDelayMs: z.coerce.number().int().min(0).max(120000),
+      /** Then, how long in-flight requests may take before connections are cut. */
+      timeoutMs: z.coerce.number().int().min(0).max(300000),
+    }),
+    observability: z.object({
+      /** Path of the Prometheus endpoint; empty turns it off. */
+      metricsPath: z.union([z.literal(''), z.string().regex(/^\/[A-Za-z0-9/_-]*$/)]),
+    }),
     log: z.object({
       level: z.enum(['error', 'warn', 'info', 'debug', 'silent']),
       access: z.coerce.boolean(),

@@ -43,6 +43,7 @@ export function restGateway(deps: RestGatewayDeps) {
     const route = deps.routes(req.method ?? 'GET', normalized.path);
     ctx.path = route?.path ?? normalized.path;
     if (!route) return refuse(res, ctx, new RouteNotFound());
+    ctx.route = route.resource;
     const forward = deps.forwarders[route.upstream]!;
     ctx.upstream = route.upstream;
     const url = route.path + normalized.query;
@@ -52,7 +53,11 @@ export function restGateway(deps: RestGatewayDeps) {
 
     // Extract the one credential
     const presented = extractRestCredential(req.headers);
-    if (presented instanceof GatehouseError) return refuse(res, ctx, presented);
+    if (presented instanceof GatehouseError) {
+      ctx.credentialKind = 'none';
+      return refuse(res, ctx, presented);
+    }
+    ctx.credentialKind = 'api-token';
 
     // Shape check, resolve, judge
     let outcome;

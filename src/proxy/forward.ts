@@ -8,9 +8,12 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import { createProxyMiddleware, type Plugin } from 'http-proxy-middleware';
 import { CREDENTIAL_HEADERS } from '../credentials/extract-rest.js';
+import { upstreamDuration, upstreamErrors } from '../observability/metrics.js';
 import { UpstreamTimeout, UpstreamUnavailable, type GatehouseError } from '../pipeline/errors.js';
 
 export interface ForwardOptions {
+  /** The upstream's name in config: a metric label. */
+  name: string;
   target: string;
   timeoutMs: number;
   maxSockets: number;
@@ -45,10 +48,13 @@ export function createForwarder(opts: ForwardOptions): Forwarder {
 
   const errors: Plugin = (proxyServer) => {
     proxyServer.on('proxyReq', (proxyReq, req) => {
+      const started = performance.now();
       proxyReq.once('timeout', () => timedOut.add(req));
+      proxyReq.once('response', () => upstreamDuration.observe({ upstream: opts.name }, (performance.now() - started) / 1000));
     });
-    proxyServer.on('error', (err, req, res) => {
+    proxyServer.on('error', (_err, req, res) => {
       const error = timedOut.has(req) ? new UpstreamTimeout() : new UpstreamUnavailable();
+      upstreamErrors.inc({ upstream: opts.name, kind: error instanceof UpstreamTimeout ? 'timeout' : 'unavailable' });
       if (res instanceof http.ServerResponse) opts.onError(req, res, error);
       else (res as Socket).destroy();
     });

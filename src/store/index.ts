@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { AdminStore } from './admin-store.js';
 import { openDatabase, type Dialect } from './database.js';
 import { GatewayStoreKysely, type GatewayStore } from './gateway-store.js';
-import { migrateToLatest } from './migrations.js';
+import { migrateToLatest, pendingMigrations } from './migrations.js';
 import type { Kysely } from 'kysely';
 import type { Database } from './tables.js';
 
@@ -14,6 +14,8 @@ export interface Store {
   gateway: GatewayStore;
   admin: AdminStore;
   migrate(): Promise<string[]>;
+  /** Names of migrations not yet applied. */
+  pendingMigrations(): Promise<string[]>;
   /** Cheap reachability probe for readiness. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -27,6 +29,7 @@ export function openStore(url: string): Store {
     gateway: new GatewayStoreKysely(db),
     admin: new AdminStore(db),
     migrate: () => migrateToLatest(db, dialect),
+    pendingMigrations: () => pendingMigrations(db, dialect),
     ping: async () => {
       await sql`select 1`.execute(db);
     },

@@ -1,0 +1,88 @@
+// observability/: Prometheus metrics (prom-client) in one registry. Label values are bounded
+// vocabularies (surface, route family, status, outcome codes, tiers) — never a token, login name
+// or other user data.
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+export const metricsRegistry = new Registry();
+collectDefaultMetrics({ register: metricsRegistry, prefix: 'gatehouse_' }); // includes event-loop lag
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export const httpRequests = new Counter({
+  name: 'gatehouse_http_requests_total',
+  help: 'Requests answered, by surface, route family and status.',
+  labelNames: ['surface', 'route', 'status'] as const,
+  registers: [metricsRegistry],
+});
+
+export const httpDuration = new Histogram({
+  name: 'gatehouse_http_request_duration_seconds',
+  help: 'Time from request to response end, by surface and route family.',
+  labelNames: ['surface', 'route'] as const,
+  buckets: LATENCY_BUCKETS,
+  registers: [metricsRegistry],
+});
+
+export const authOutcomes = new Counter({
+  name: 'gatehouse_auth_outcomes_total',
+  help: 'Authentication outcomes by credential kind and reason (ok, missing, malformed, unknown, disabled, expired, forbidden-version, no-flag, no-permission, ...).',
+  labelNames: ['kind', 'reason'] as const,
+  registers: [metricsRegistry],
+});
+
+export const cacheLookups = new Counter({
+  name: 'gatehouse_cache_lookups_total',
+  help: 'Credential resolutions by the deepest tier that answered (l1, l2, store).',
+  labelNames: ['tier'] as const,
+  registers: [metricsRegistry],
+});
+
+export const storeDuration = new Histogram({
+  name: 'gatehouse_store_query_duration_seconds',
+  help: 'Store read latency by operation.',
+  labelNames: ['operation'] as const,
+  buckets: LATENCY_BUCKETS,
+  registers: [metricsRegistry],
+});
+
+export const storeErrors = new Counter({
+  name: 'gatehouse_store_errors_total',
+  help: 'Failed store reads by operation.',
+  labelNames: ['operation'] as const,
+  registers: [metricsRegistry],
+});
+
+export const upstreamDuration = new Histogram({
+  name: 'gatehouse_upstream_response_seconds',
+  help: 'Time to the upstream response headers, by upstream.',
+  labelNames: ['upstream'] as const,
+  buckets: LATENCY_BUCKETS,
+  registers: [metricsRegistry],
+});
+
+export const upstreamErrors = new Counter({
+  name: 'gatehouse_upstream_errors_total',
+  help: 'Upstream failures by upstream and kind (unavailable, timeout).',
+  labelNames: ['upstream', 'kind'] as const,
+  registers: [metricsRegistry],
+});
+
+/** Error code → the reason label operators read. */
+const REASONS: Record<string, string> = {
+  CredentialMissing: 'missing',
+  CredentialMalformed: 'malformed',
+  CredentialConflict: 'conflict',
+  CredentialUnknown: 'unknown',
+  CredentialDisabled: 'disabled',
+  CredentialExpired: 'expired',
+  UserDisabled: 'user-disabled',
+  PermissionDenied: 'no-permission',
+  VersionNotAllowed: 'forbidden-version',
+  FeatureFlagMissing: 'no-flag',
+  StoreUnavailable: 'store-unavailable',
+};
+
+export function authReason(errorCode: string | undefined): string | undefined {
+  if (errorCode === undefined) return 'ok';
+  return REASONS[errorCode];
+}
