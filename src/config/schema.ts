@@ -1,63 +1,67 @@
-// config/: owns the shape of Gatehouse's configuration and its validation (zod).
+// config/: owns the shape of Gatehouse's configuration and its validation (zod). Every leaf has a
+// description: the operator reference in the README is generated from it (reference.ts), and a
+// test fails when the two disagree.
 import { z } from 'zod';
 
 const url = z.url({ protocol: /^https?$/ });
 const optionalUrl = z.union([z.literal(''), url]);
+const ms = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 export const UPSTREAM_NAMES = ['envelope', 'template', 'file'] as const;
 export type UpstreamName = (typeof UPSTREAM_NAMES)[number];
 
 export const configSchema = z
   .object({
-    env: z.enum(['development', 'test', 'production']).default('development'),
+    env: z.enum(['development', 'test', 'production']).default('development').describe('Deployment mode, from NODE_ENV; production demands explicit upstreams and an identity key.'),
     server: z.object({
-      host: z.string().min(1),
-      port: z.coerce.number().int().min(0).max(65535),
-      /** Base URL that clients use to reach the gateway; empty = derived from the request's Host. */
-      publicUrl: optionalUrl,
+      host: z.string().min(1).describe('Interface to listen on.'),
+      port: z.coerce.number().int().min(0).max(65535).describe('Port to listen on (0 = any free port).'),
+      publicUrl: optionalUrl.describe("Base URL clients use to reach the gateway; empty = derived from the request's Host."),
     }),
     store: z.object({
-      /** `sqlite:<file>`, `sqlite::memory:` or a `postgres://` URL. */
       url: z
         .string()
-        .regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'must be sqlite:<file> or a postgres:// URL'),
-      /** How often each instance reads the change feed (bounds cross-process staleness without Redis). */
-      changeFeedPollMs: z.coerce.number().int().min(50).max(60000),
+        .regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'must be sqlite:<file> or a postgres:// URL')
+        .describe('`sqlite:<file>`, `sqlite::memory:` or a `postgres://` URL.'),
+      changeFeedPollMs: ms(50, 60000).describe("How often each instance reads the store's change feed: bounds cross-process staleness without Redis."),
     }),
     cache: z.object({
-      l1MaxEntries: z.coerce.number().int().min(100),
-      l1TtlMs: z.coerce.number().int().min(100),
-      negativeTtlMs: z.coerce.number().int().min(0),
+      l1MaxEntries: z.coerce.number().int().min(100).describe('Records (tokens, users, roles, organizations) held in the in-process LRU.'),
+      l1TtlMs: z.coerce.number().int().min(100).describe('Lifetime of a positive L1 entry: bounds staleness if an eviction is missed.'),
+      negativeTtlMs: z.coerce.number().int().min(0).describe('Lifetime of an "unknown token" entry (0 = not cached).'),
     }),
-    /** Upstream base URLs by name; empty = the in-process sample upstream (development only). */
-    upstreams: z.object({ envelope: optionalUrl, template: optionalUrl, file: optionalUrl }),
-    /** First path segment after `/Api/v{N}/` → upstream name. */
-    routes: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/), z.enum(UPSTREAM_NAMES)),
+    upstreams: z.object({
+      envelope: optionalUrl.describe('Base URL of the envelope service; empty = the in-process sample upstream (not in production).'),
+      template: optionalUrl.describe('Base URL of the template service; empty = the sample upstream.'),
+      file: optionalUrl.describe('Base URL of the file service; empty = the sample upstream.'),
+    }),
+    routes: z
+      .record(z.string().regex(/^[A-Za-z0-9_-]+$/), z.enum(UPSTREAM_NAMES))
+      .describe('First path segment after `/Api/v{N}/` → upstream name.'),
     proxy: z.object({
-      timeoutMs: z.coerce.number().int().min(1),
-      connectTimeoutMs: z.coerce.number().int().min(1),
-      maxSockets: z.coerce.number().int().min(1),
+      timeoutMs: z.coerce.number().int().min(1).describe('Upstream response timeout; past it the caller gets 504.'),
+      maxSockets: z.coerce.number().int().min(1).describe('Keep-alive connections per upstream.'),
     }),
     identity: z.object({
-      /** HS256 key shared with the upstreams; empty = random per process (development only). */
-      secret: z.union([z.literal(''), z.string().min(32, 'must be at least 32 characters')]),
-      ttlSeconds: z.coerce.number().int().min(5).max(3600),
-      issuer: z.string().min(1),
-      audience: z.string().min(1),
+      secret: z
+        .union([z.literal(''), z.string().min(32, 'must be at least 32 characters')])
+        .describe('HS256 key of X-Gatehouse-Identity, shared with the upstreams; empty = random per process (not in production).'),
+      ttlSeconds: z.coerce.number().int().min(5).max(3600).describe('Lifetime of the identity JWT.'),
+      issuer: z.string().min(1).describe('`iss` of the identity JWT.'),
+      audience: z.string().min(1).describe('`aud` of the identity JWT.'),
     }),
     shutdown: z.object({
-      /** After SIGTERM, how long /readyz says 503 while requests are still served (load balancers notice). */
-      drainDelayMs: z.coerce.number().int().min(0).max(120000),
-      /** Then, how long in-flight requests may take before connections are cut. */
-      timeoutMs: z.coerce.number().int().min(0).max(300000),
+      drainDelayMs: ms(0, 120000).describe('After SIGTERM, how long /readyz answers 503 while requests are still served, so load balancers notice.'),
+      timeoutMs: ms(0, 300000).describe('Then, how long in-flight requests may take before connections are cut.'),
     }),
     observability: z.object({
-      /** Path of the Prometheus endpoint; empty turns it off. */
-      metricsPath: z.union([z.literal(''), z.string().regex(/^\/[A-Za-z0-9/_-]*$/)]),
+      metricsPath: z
+        .union([z.literal(''), z.string().regex(/^\/[A-Za-z0-9/_-]*$/)])
+        .describe('Path of the Prometheus endpoint; empty turns it off.'),
     }),
     log: z.object({
-      level: z.enum(['error', 'warn', 'info', 'debug', 'silent']),
-      access: z.coerce.boolean(),
+      level: z.enum(['error', 'warn', 'info', 'debug', 'silent']).describe('Log level.'),
+      access: z.boolean().describe('One JSON access line per request.'),
     }),
   })
   .superRefine((cfg, ctx) => {
