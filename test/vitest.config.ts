@@ -13,6 +13,8 @@ export default defineConfig({
     hookTimeout: 30_000,
     projects: [
       { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts'] } },
+      // Checks of shipped artifacts (Dockerfile, manifests, collections) that need no store.
+      { extends: true, test: { name: 'static', include: ['test/static/**/*.test.ts'] } },
       {
         extends: true,
         test: { name: 'sqlite', include: ['test/integration/**/*.test.ts'], env: { GATEHOUSE_TEST_DB: 'sqlite' } },
