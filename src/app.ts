@@ -27,6 +27,8 @@ import type { Store } from './store/index.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+// W3C Trace Context: version-traceid-parentid-flags. Forwarded untouched; its trace id is logged.
+const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 export interface Gateway {
   server: http.Server;
@@ -102,6 +104,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const contexts = new WeakMap<IncomingMessage, RequestContext>();
   const server = http.createServer((req, res) => {
     const ctx: RequestContext = { requestId: requestIdOf(req), startedAt: performance.now(), surface: 'web' };
+    const traceparent = req.headers.traceparent;
+    if (typeof traceparent === 'string') ctx.traceId = TRACEPARENT.exec(traceparent)?.[1];
     contexts.set(req, ctx);
     onResponseDone(logger, config.log.access, req, res, ctx);
     // While draining, tell keep-alive clients to reconnect (to another instance).

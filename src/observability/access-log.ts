@@ -8,6 +8,8 @@ import { authOutcomes, authReason, cacheLookups, httpDuration, httpRequests } fr
 
 export interface RequestContext {
   requestId: string;
+  /** W3C trace id from an incoming `traceparent`, so access lines join the caller's trace. */
+  traceId?: string;
   startedAt: number;
   surface: 'rest' | 'soap' | 'web';
   /** A bounded label: REST resource, SOAP operation family, `settings`, `health`... */
@@ -38,6 +40,7 @@ export function onResponseDone(logger: Logger, accessLog: boolean, req: Incoming
     if (!accessLog) return;
     logger.log(res.statusCode >= 500 ? 'warn' : 'info', 'access', {
       requestId: ctx.requestId,
+      traceId: ctx.traceId,
       method: req.method,
       surface: ctx.surface,
       path: ctx.path,

@@ -253,6 +253,17 @@ describe('changes made elsewhere', () => {
   });
 });
 
+describe('tracing', () => {
+  it('forwards a W3C traceparent untouched and logs its trace id', async () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const res = await envelope().set('apiToken', alice.token).set('traceparent', traceparent).set('X-Request-Id', 'trace-me-2').expect(200);
+    expect(res.body.CalledBy.ReceivedHeaders).toContain('traceparent');
+    await new Promise((r) => setTimeout(r, 20));
+    const line = gw.logs.map((l) => JSON.parse(l)).find((l) => l.requestId === 'trace-me-2');
+    expect(line.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+  });
+});
+
 describe('secrets', () => {
   it('never appear in a log line or an error body', async () => {
     const bodies: string[] = [];
