@@ -15,6 +15,7 @@ import { onResponseDone, type RequestContext } from './observability/access-log.
 import { healthRoutes, type Readiness } from './observability/health.js';
 import { instrumentStore } from './observability/instrument-store.js';
 import { metricsRegistry } from './observability/metrics.js';
+import { createTracing } from './observability/tracing.js';
 import type { Logger } from './observability/logger.js';
 import { RouteNotFound } from './pipeline/errors.js';
 import { restGateway } from './pipeline/rest-gateway.js';
@@ -101,6 +102,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   }
   web.use((req, res) => sendRestError(res, new RouteNotFound(), requestIdOf(req)));
 
+  const tracing = createTracing({ otlpEndpoint: config.observability.otlpEndpoint, serviceName: 'gatehouse' });
   const contexts = new WeakMap<IncomingMessage, RequestContext>();
   const server = http.createServer((req, res) => {
     const ctx: RequestContext = { requestId: requestIdOf(req), startedAt: performance.now(), surface: 'web' };
@@ -108,6 +110,10 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     if (typeof traceparent === 'string') ctx.traceId = TRACEPARENT.exec(traceparent)?.[1];
     contexts.set(req, ctx);
     onResponseDone(logger, config.log.access, req, res, ctx);
+    if (tracing) {
+      const endSpan = tracing.startRequest(req, ctx);
+      res.once('close', () => endSpan(res));
+    }
     // While draining, tell keep-alive clients to reconnect (to another instance).
     if (readiness.draining) res.setHeader('Connection', 'close');
     // Dispatch on the normalized path, so `/./Api/..` or `/%41pi/..` cannot slip past the pipeline.
@@ -139,6 +145,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       clearTimeout(cut);
       follower.stop();
       for (const f of Object.values(forwarders)) f.close();
+      await tracing?.shutdown();
     },
     async close() {
       readiness.draining = true;
@@ -146,6 +153,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       for (const f of Object.values(forwarders)) f.close();
+      await tracing?.shutdown();
     },
   };
 }

@@ -20,6 +20,7 @@ export const ENV_KEYS: Record<string, string> = {
   PROXY_TIMEOUT_MS: 'proxy.timeoutMs',
   IDENTITY_SECRET: 'identity.secret',
   LOG_LEVEL: 'log.level',
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'observability.otlpEndpoint',
 };
 
 export class ConfigError extends Error {

@@ -58,6 +58,7 @@ export const configSchema = z
       metricsPath: z
         .union([z.literal(''), z.string().regex(/^\/[A-Za-z0-9/_-]*$/)])
         .describe('Path of the Prometheus endpoint; empty turns it off.'),
+      otlpEndpoint: optionalUrl.describe('OTLP/HTTP traces endpoint (e.g. http://collector:4318/v1/traces); empty = no tracing.'),
     }),
     log: z.object({
       level: z.enum(['error', 'warn', 'info', 'debug', 'silent']).describe('Log level.'),

@@ -101,18 +101,23 @@ function migrations(dialect: Dialect): Record<string, Migration> {
   };
 }
 
-function migrator(db: Kysely<any>, dialect: Dialect): Migrator {
+async function migrator(db: Kysely<any>, dialect: Dialect): Promise<Migrator> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
-  return new Migrator({ db, provider });
+  if (dialect === 'sqlite') return new Migrator({ db, provider });
+  // Kysely looks for its migration tables in every schema it can see; pin them to the schema this
+  // connection writes to (search_path), or a second Gatehouse schema in the same database would
+  // make it skip creating its own.
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  return new Migrator({ db, provider, migrationTableSchema: rows[0]!.schema });
 }
 
 export async function pendingMigrations(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
-  const all = await migrator(db, dialect).getMigrations();
+  const all = await (await migrator(db, dialect)).getMigrations();
   return all.filter((m) => m.executedAt === undefined).map((m) => m.name);
 }
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
-  const { error, results } = await migrator(db, dialect).migrateToLatest();
+  const { error, results } = await (await migrator(db, dialect)).migrateToLatest();
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
