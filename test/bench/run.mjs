@@ -1,0 +1,215 @@
+// `npm run bench`: Gatehouse against its peers, side by side in one run, on loopback.
+// Servers are pinned to CPU 1 and the load generator to CPU 0 (taskset), every row gets the same
+// connections and duration, and each figure is the median of RUNS runs, also shown as a ratio to
+// DIRECT. Writes test/bench/results/latest.{md,json,svg}. Not part of `npm test`.
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { cpuSeconds, rssSampler } from './lib/procstat.mjs';
+import { barChart } from './lib/chart.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, '../..');
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const POSTGRES = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const COLD_TOKENS = Number(process.env.BENCH_COLD_TOKENS ?? 5000);
+const ONLY = process.env.BENCH_ROWS?.split(',');
+const cpus = Number(execFileSync('nproc').toString().trim());
+const pin = (core, cmd, args) => (cpus >= 2 ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args]);
+const children = [];
+
+function start(name, cmd, args, env = {}, ready = /ready|gatehouse listening/) {
+  const [c, a] = pin(1, cmd, args);
+  const child = spawn(c, a, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const onData = (d) => {
+      out += d;
+      if (ready.test(out)) {
+        child.stdout.removeListener('data', onData);
+        child.stdout.resume(); // keep draining (access logs) so the server never blocks on a full pipe
+        resolve(child);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (d) => (out += d));
+    child.on('exit', (code) => reject(new Error(`${name} exited ${code}: ${out.slice(-2000)}`)));
+  });
+}
+
+function load(job) {
+  const [c, a] = pin(0, process.execPath, [join(HERE, 'lib/load.mjs'), JSON.stringify(job)]);
+  return new Promise((resolve, reject) => {
+    const child = spawn(c, a, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load exited ${code}`))));
+  });
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const port = (() => { let p = 18500 + Math.floor(Math.random() * 500); return () => p++; })();
+
+async function main() {
+  execFileSync('npx', ['tsc', '-p', join(ROOT, 'tsconfig.json')], { stdio: 'inherit' });
+  const { openStore } = await import(join(ROOT, 'dist/store/index.js'));
+  const { hashToken, mintToken, tokenHint } = await import(join(ROOT, 'dist/credentials/token-format.js'));
+
+  // --- the store: its own PostgreSQL schema, one hot token and COLD_TOKENS more ---------------
+  const schema = `bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: POSTGRES });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  const dbUrl = `${POSTGRES}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  const store = openStore(dbUrl);
+  await store.migrate();
+  const actor = { actor: 'bench' };
+  await store.admin.createOrganization(actor, 'Bench');
+  await store.admin.createRole(actor, 'Bench', 'Integrators', ['API'], []);
+  const user = await store.admin.createUser(actor, 'Bench', 'bench@bench.test', ['Integrators']);
+  const hot = (await store.admin.createApiToken(actor, 'bench@bench.test', 'hot', { enabled: true })).secret;
+  const cold = Array.from({ length: COLD_TOKENS }, () => mintToken('user'));
+  for (let i = 0; i < cold.length; i += 1000) {
+    await store.db.insertInto('api_tokens').values(cold.slice(i, i + 1000).map((t, j) => ({
+      id: `cold-${i + j}`, user_id: user.id, name: `cold ${i + j}`, token_hash: hashToken(t), hint: tokenHint(t),
+      origin: 'minted', enabled: 1, expires_at: null, created_at: new Date().toISOString(), last_used_at: null, last_used_ip: null,
+    }))).execute();
+  }
+  await store.close();
+  const garbage = Array.from({ length: 1000 }, (_, i) => (i % 2 ? mintToken('user') : `garbage-${i}`));
+
+  // --- the servers -------------------------------------------------------------------------
+  const directPort = port();
+  const direct = await start('direct', process.execPath, [join(HERE, 'lib/direct.mjs'), String(directPort)]);
+  const directUrl = `http://127.0.0.1:${directPort}`;
+  const rows = [];
+  const servers = { DIRECT: { url: directUrl, pid: direct.pid } };
+
+  const naivePort = port();
+  const naive = await start('naive', process.execPath, [join(HERE, 'lib/naive.mjs'), String(naivePort), directUrl, hot]);
+  servers.NAIVE = { url: `http://127.0.0.1:${naivePort}`, pid: naive.pid };
+
+  if (!existsSync('/usr/sbin/nginx')) {
+    try { execFileSync('apt-get', ['install', '-y', '-qq', 'nginx-light'], { stdio: 'ignore' }); } catch {}
+  }
+  if (existsSync('/usr/sbin/nginx')) {
+    const nginxPort = port();
+    const dir = join(tmpdir(), `gatehouse-bench-nginx-${process.pid}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'nginx.conf'), `
+worker_processes 1; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off; client_body_temp_path ${dir}; proxy_temp_path ${dir}; client_max_body_size 100m;
+  map $http_apitoken $token_ok { default 0; "${hot}" 1; }
+  upstream direct { server 127.0.0.1:${directPort}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${nginxPort};
+    location /Api/ {
+      if ($token_ok = 0) { return 401 '{"ErrorId":"Unauthorized"}'; }
+      proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header apiToken "";
+      proxy_request_buffering off; proxy_pass http://direct;
+    }
+  }
+}`);
+    const nginx = await start('nginx', '/usr/sbin/nginx', ['-c', join(dir, 'nginx.conf')], {}, /$^/).catch((e) => e);
+    // nginx prints nothing when ready: give it a moment, then check it answers.
+    await new Promise((r) => setTimeout(r, 500));
+    servers.NGINX = { url: `http://127.0.0.1:${nginxPort}`, pid: children.at(-1).pid };
+    void nginx;
+  }
+
+  const gateway = async (name, config) => {
+    const p = port();
+    const cfgFile = join(tmpdir(), `gatehouse-bench-${name}-${process.pid}.json`);
+    writeFileSync(cfgFile, JSON.stringify(config));
+    const child = await start(name, process.execPath, [join(ROOT, 'dist/main.js')], {
+      PORT: String(p), HOST: '127.0.0.1', DATABASE_URL: dbUrl, UPSTREAM_URL: directUrl,
+      IDENTITY_SECRET: 'bench-'.repeat(8), GATEHOUSE_CONFIG: cfgFile, NODE_ENV: 'production', LOG_LEVEL: 'info',
+    });
+    return { url: `http://127.0.0.1:${p}`, pid: child.pid };
+  };
+  servers.GATEHOUSE = await gateway('gatehouse', {});
+  // STORE: an L1 too small for the cold tokens, so every call reads PostgreSQL.
+  servers.GATEHOUSE_STORE = await gateway('gatehouse-store', { cache: { l1MaxEntries: 100, l1TtlMs: 100, negativeTtlMs: 0 } });
+
+  const plan = [
+    ['DIRECT', 'DIRECT', {}],
+    ['NGINX', 'NGINX', { token: hot }],
+    ['NAIVE', 'NAIVE', { token: hot }],
+    ['GATEHOUSE L1', 'GATEHOUSE', { token: hot }],
+    ['GATEHOUSE STORE', 'GATEHOUSE_STORE', { tokens: cold }],
+    ['GATEHOUSE REJECT', 'GATEHOUSE', { tokens: garbage }],
+  ].filter(([row, server]) => servers[server] && (!ONLY || ONLY.includes(row)));
+
+  for (const payload of [{ name: 'GET small', bodyBytes: 0, path: '/Api/v6/envelope/123' }, { name: 'POST 1 MB', bodyBytes: 1 << 20, path: '/Api/v6/envelope/send' }]) {
+    for (const [row, server, auth] of plan) {
+      if (payload.bodyBytes && row === 'GATEHOUSE REJECT') continue;
+      const s = servers[server];
+      const job = { url: s.url + payload.path, connections: CONNECTIONS, seconds: SECONDS, bodyBytes: payload.bodyBytes, ...auth };
+      await load({ ...job, seconds: 1 }); // warm-up
+      const runs = [];
+      for (let r = 0; r < RUNS; r++) {
+        const cpu0 = cpuSeconds(s.pid);
+        const rss = rssSampler(s.pid);
+        const res = await load(job);
+        const peak = rss.stop();
+        runs.push({ ...res, cpuPer10k: ((cpuSeconds(s.pid) - cpu0) / Math.max(1, res.requests)) * 10_000, peakRss: peak });
+      }
+      const m = (k) => median(runs.map((x) => x[k]));
+      const expected = row === 'GATEHOUSE REJECT' ? 'non2xx' : 'ok';
+      const result = {
+        payload: payload.name, row, rps: m('rps'), p50: m('p50'), p99: m('p99'), p999: m('p999'),
+        cpuPer10k: m('cpuPer10k'), peakRssMB: Math.max(...runs.map((x) => x.peakRss)) / 2 ** 20,
+        errors: runs.reduce((a, x) => a + x.errors + x.timeouts + (expected === 'ok' ? x.non2xx : 0), 0),
+      };
+      rows.push(result);
+      process.stdout.write(`${payload.name.padEnd(10)} ${row.padEnd(18)} ${result.rps.toFixed(0).padStart(7)} req/s  p99 ${result.p99} ms  errors ${result.errors}\n`);
+    }
+  }
+
+  // --- report ------------------------------------------------------------------------------
+  for (const r of rows) {
+    const d = rows.find((x) => x.payload === r.payload && x.row === 'DIRECT');
+    r.vsDirect = r.rps / d.rps;
+  }
+  const header = '| payload | row | req/s | × DIRECT | p50 ms | p99 ms | p99.9 ms | CPU s / 10k req | peak RSS MB | errors |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |';
+  const lines = rows.map((r) => `| ${r.payload} | ${r.row} | ${r.rps.toFixed(0)} | ${r.vsDirect.toFixed(2)} | ${r.p50} | ${r.p99} | ${r.p999} | ${r.cpuPer10k.toFixed(2)} | ${r.peakRssMB.toFixed(0)} | ${r.errors} |`);
+  const ratio = (a, b, p = 'GET small') => {
+    const x = rows.find((r) => r.row === a && r.payload === p);
+    const y = rows.find((r) => r.row === b && r.payload === p);
+    return x && y ? (x.rps / y.rps).toFixed(2) : 'n/a';
+  };
+  const summary = [
+    `- GATEHOUSE L1 / NAIVE (GET small): ${ratio('GATEHOUSE L1', 'NAIVE')}× (target ≥ 1.0)`,
+    `- GATEHOUSE L1 / NGINX (GET small): ${ratio('GATEHOUSE L1', 'NGINX')}× (target ≥ 0.5)`,
+    `- GATEHOUSE REJECT / L1 (GET small): ${ratio('GATEHOUSE REJECT', 'GATEHOUSE L1')}× (target ≥ 2)`,
+    `- GATEHOUSE STORE / L1 (GET small): ${ratio('GATEHOUSE STORE', 'GATEHOUSE L1')}×`,
+  ];
+  const md = `# Gatehouse benchmark\n\n${new Date().toISOString()}, ${cpus} CPUs, Node ${process.version}; ${RUNS} runs × ${SECONDS} s, ${CONNECTIONS} connections, servers on CPU 1, load on CPU 0; medians.\n\n${header}\n${lines.join('\n')}\n\n${summary.join('\n')}\n`;
+  const out = join(HERE, 'results');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'latest.md'), md);
+  writeFileSync(join(out, 'latest.json'), JSON.stringify({ at: new Date().toISOString(), runs: RUNS, seconds: SECONDS, connections: CONNECTIONS, rows }, null, 2));
+  writeFileSync(join(out, 'latest.svg'), barChart(rows));
+  process.stdout.write('\n' + md);
+
+  await admin.query(`drop schema ${schema} cascade`);
+  await admin.end();
+}
+
+main()
+  .catch((e) => {
+    process.stderr.write(`bench failed: ${e.stack}\n`);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    for (const c of children) c.kill('SIGKILL');
+  });
