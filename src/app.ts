@@ -6,10 +6,9 @@ import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { followChanges, type ChangeFollower } from './cache/change-follower.js';
-import { L1Cache } from './cache/l1.js';
-import { Records } from './cache/records.js';
-import { TieredResolver } from './cache/resolver.js';
+import type { ChangeFollower } from './cache/change-follower.js';
+import type { L1Cache } from './cache/l1.js';
+import { openCacheTiers, type CacheTiers } from './cache/tiers.js';
 import type { Config, UpstreamName } from './config/schema.js';
 import { logAccessOnFinish, type RequestContext } from './observability/access-log.js';
 import type { Logger } from './observability/logger.js';
@@ -21,6 +20,7 @@ import { identitySigner } from './proxy/identity.js';
 import { normalizePath } from './proxy/normalize-path.js';
 import { createRouteTable, isRestPath } from './proxy/routes.js';
 import type { Store } from './store/index.js';
+import { recordLastUsed } from './store/last-used.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -28,6 +28,7 @@ export interface Gateway {
   server: http.Server;
   l1: L1Cache;
   follower: ChangeFollower;
+  cache: CacheTiers;
   url: string;
   close(): Promise<void>;
 }
@@ -47,18 +48,21 @@ function requestIdOf(req: IncomingMessage): string {
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-function healthRoutes(store: Store) {
+function healthRoutes(store: Store, cache?: CacheTiers) {
   const app = express();
   app.disable('x-powered-by');
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
+    // Redis down is a degradation (L2 skipped), not unreadiness: the store still answers.
+    const redis = cache?.redisState() ?? 'disabled';
+    const degraded = redis === 'down';
     try {
       await store.ping();
-      res.json({ status: 'ready', store: 'ok' });
+      res.json({ status: 'ready', store: 'ok', redis, degraded });
     } catch {
-      res.status(503).json({ status: 'unready', store: 'unreachable' });
+      res.status(503).json({ status: 'unready', store: 'unreachable', redis, degraded: true });
     }
   });
   return app;
@@ -66,12 +70,11 @@ function healthRoutes(store: Store) {
 
 export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const { config, store, logger } = deps;
-  const l1 = new L1Cache({ maxEntries: config.cache.l1MaxEntries, ttlMs: config.cache.l1TtlMs, negativeTtlMs: config.cache.negativeTtlMs });
-  const records = new Records(new TieredResolver(l1), store.gateway);
-  const follower = await followChanges(store.gateway, l1, {
-    pollMs: config.store.changeFeedPollMs,
-    onError: (e) => logger.warn('change feed unreadable; cache entries expire by TTL until it returns', { error: (e as Error).message }),
-    onRecover: () => logger.info('change feed readable again; L1 emptied'),
+  const cache = await openCacheTiers(config, store, logger);
+  const { l1, records, follower } = cache;
+  const lastUsed = recordLastUsed(store.gateway, {
+    flushIntervalMs: config.lastUsed.flushIntervalMs,
+    onError: (e) => logger.warn('last-used flush failed; retried next interval', { error: (e as Error).message }),
   });
 
   const onUpstreamError = (req: IncomingMessage, res: ServerResponse, err: import('./pipeline/errors.js').GatehouseError) => {
@@ -92,8 +95,9 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     forwarders,
     signIdentity: identitySigner({ ...config.identity, secret: deps.identitySecret }),
     logger,
+    recordUse: lastUsed.record,
   });
-  const web = healthRoutes(store);
+  const web = healthRoutes(store, cache);
   web.use((req, res) => sendRestError(res, new RouteNotFound(), requestIdOf(req)));
 
   const contexts = new WeakMap<IncomingMessage, RequestContext>();
@@ -119,12 +123,14 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     server,
     l1,
     follower,
+    cache,
     url: `http://${host}:${port}`,
     async close() {
-      follower.stop();
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       for (const f of Object.values(forwarders)) f.close();
+      await lastUsed.stop();
+      await cache.close();
     },
   };
 }

@@ -7,6 +7,48 @@ const optionalUrl = z.union([z.literal(''), url]);
 export const UPSTREAM_NAMES = ['envelope', 'template', 'file'] as const;
 export type UpstreamName = (typeof UPSTREAM_NAMES)[number];
 
+const redisUrl = z.union([z.literal(''), z.url({ protocol: /^rediss?$/ })]);
+const hostPort = z.object({ host: z.string().min(1), port: z.coerce.number().int().min(1).max(65535) });
+
+const REDIS_DEFAULTS = {
+  url: '',
+  mode: 'standalone' as const,
+  sentinels: [],
+  sentinelName: 'mymaster',
+  clusterNodes: [],
+  keyPrefix: 'gatehouse:',
+  channel: 'gatehouse:evict',
+  commandTimeoutMs: 50,
+  probeIntervalMs: 1000,
+  ttlMs: 300000,
+  negativeTtlMs: 5000,
+  tombstoneMs: 5000,
+};
+
+/**
+ * Redis through ioredis: `standalone` uses `url` (redis://[user:pass@]host:port/db); `sentinel`
+ * uses `sentinels` + `sentinelName` (credentials and db from `url`); `cluster` uses `clusterNodes`.
+ */
+const redisSchema = z.object({
+  url: redisUrl,
+  mode: z.enum(['standalone', 'sentinel', 'cluster']),
+  sentinels: z.array(hostPort),
+  sentinelName: z.string().min(1),
+  clusterNodes: z.array(hostPort),
+  /** Prefix of every key and of nothing else, so several deployments (or test runs) can share one Redis. */
+  keyPrefix: z.string().max(64),
+  /** Pub/sub channel of evictions (the key prefix is not applied to channels). */
+  channel: z.string().min(1),
+  /** A command slower than this counts as Redis down: the request reads through to the store. */
+  commandTimeoutMs: z.coerce.number().int().min(1).max(10000),
+  /** While Redis is down, how often it is probed to come back. */
+  probeIntervalMs: z.coerce.number().int().min(50).max(60000),
+  ttlMs: z.coerce.number().int().min(1000),
+  negativeTtlMs: z.coerce.number().int().min(0),
+  /** How long an invalidated key refuses to be re-cached (covers a store read racing the write). */
+  tombstoneMs: z.coerce.number().int().min(100),
+});
+
 export const configSchema = z
   .object({
     env: z.enum(['development', 'test', 'production']).default('development'),
@@ -28,7 +70,13 @@ export const configSchema = z
       l1MaxEntries: z.coerce.number().int().min(100),
       l1TtlMs: z.coerce.number().int().min(100),
       negativeTtlMs: z.coerce.number().int().min(0),
+      /** Store down: cached positive records keep serving this long after they were fetched (0 = never stale). */
+      staleMaxMs: z.coerce.number().int().min(0).default(300000),
     }),
+    /** L2: the shared Redis tier (cache/l2-redis.ts) and the eviction channel. Empty url = L1 only. */
+    redis: redisSchema.default(REDIS_DEFAULTS),
+    /** `last_used_at` / `last_used_ip`: one store write per token per interval (store/last-used.ts). */
+    lastUsed: z.object({ flushIntervalMs: z.coerce.number().int().min(100).max(3600000) }).default({ flushIntervalMs: 10000 }),
     /** Upstream base URLs by name; empty = the in-process sample upstream (development only). */
     upstreams: z.object({ envelope: optionalUrl, template: optionalUrl, file: optionalUrl }),
     /** First path segment after `/Api/v{N}/` → upstream name. */
@@ -51,6 +99,13 @@ export const configSchema = z
     }),
   })
   .superRefine((cfg, ctx) => {
+    const r = cfg.redis;
+    if (r.mode === 'sentinel' && r.sentinels.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['redis', 'sentinels'], message: 'needs at least one host:port in sentinel mode' });
+    }
+    if (r.mode === 'cluster' && r.clusterNodes.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['redis', 'clusterNodes'], message: 'needs at least one host:port in cluster mode' });
+    }
     if (cfg.env !== 'production') return;
     if (!cfg.identity.secret) {
       ctx.addIssue({ code: 'custom', path: ['identity', 'secret'], message: 'is required in production (IDENTITY_SECRET)' });

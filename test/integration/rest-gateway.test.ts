@@ -164,7 +164,7 @@ describe('public calls', () => {
   });
   it('/healthz and /readyz answer', async () => {
     await request(gw.url).get('/healthz').expect(200);
-    await request(gw.url).get('/readyz').expect(200, { status: 'ready', store: 'ok' });
+    await request(gw.url).get('/readyz').expect(200, { status: 'ready', store: 'ok', redis: 'disabled', degraded: false });
   });
 });
 
