@@ -43,7 +43,7 @@ export async function openCacheTiers(config: Config, store: Store, logger: Logge
     channel = await openEvictionChannel({
       publisher: client,
       subscriber,
-      channel: config.redis.channel,
+      channel: `${config.redis.keyPrefix}evict`,
       l2,
       onEvict: (keys) => r.evict(keys),
       onResync: () => r.clear(),

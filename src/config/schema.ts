@@ -17,7 +17,6 @@ const REDIS_DEFAULTS = {
   sentinelName: 'mymaster',
   clusterNodes: [],
   keyPrefix: 'gatehouse:',
-  channel: 'gatehouse:evict',
   commandTimeoutMs: 50,
   probeIntervalMs: 1000,
   ttlMs: 300000,
@@ -35,10 +34,8 @@ const redisSchema = z.object({
   sentinels: z.array(hostPort),
   sentinelName: z.string().min(1),
   clusterNodes: z.array(hostPort),
-  /** Prefix of every key and of nothing else, so several deployments (or test runs) can share one Redis. */
+  /** Prefix of every key and of the eviction channel (`<prefix>evict`), so several deployments (or test runs) can share one Redis. */
   keyPrefix: z.string().max(64),
-  /** Pub/sub channel of evictions (the key prefix is not applied to channels). */
-  channel: z.string().min(1),
   /** A command slower than this counts as Redis down: the request reads through to the store. */
   commandTimeoutMs: z.coerce.number().int().min(1).max(10000),
   /** While Redis is down, how often it is probed to come back. */
