@@ -43,11 +43,11 @@ export function redisConfigured(cfg: Config['redis']): boolean {
  * An ioredis client for the configured mode. Commands fail fast while disconnected (no offline
  * queue) and after `commandTimeoutMs`, so a request never waits on a sick Redis.
  */
-export function createRedisClient(cfg: Config['redis'], opts: { subscriber?: boolean } = {}): RedisClient {
+export function createRedisClient(cfg: Config['redis'], opts: { waitForConnection?: boolean } = {}): RedisClient {
   const common: RedisOptions = {
-    commandTimeout: opts.subscriber ? undefined : cfg.commandTimeoutMs,
-    enableOfflineQueue: Boolean(opts.subscriber),
-    maxRetriesPerRequest: opts.subscriber ? null : 0,
+    commandTimeout: opts.waitForConnection ? undefined : cfg.commandTimeoutMs,
+    enableOfflineQueue: Boolean(opts.waitForConnection),
+    maxRetriesPerRequest: opts.waitForConnection ? null : 0,
     connectTimeout: 2000,
     retryStrategy: (times) => Math.min(50 * times, 1000),
     lazyConnect: false,

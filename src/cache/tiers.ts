@@ -35,7 +35,7 @@ export async function openCacheTiers(config: Config, store: Store, logger: Logge
   let resolver: TieredResolver;
   if (redisConfigured(config.redis)) {
     const client = createRedisClient(config.redis);
-    const subscriber = createRedisClient(config.redis, { subscriber: true });
+    const subscriber = createRedisClient(config.redis, { waitForConnection: true });
     clients.push(client, subscriber);
     l2 = new RedisTier(client, { ...config.redis, logger });
     resolver = new TieredResolver(l1, l2, { staleMaxMs: config.cache.staleMaxMs });
