@@ -102,8 +102,8 @@ export class RedisTier implements SharedCacheTier {
     client.on('close', () => {
       if (this.stateNow === 'up') this.markDown(new Error('connection closed'));
     });
-    // Not up until proven: a first probe right away.
-    this.scheduleProbe(0);
+    // Not up until proven: 'ready' brings it up; if that has not happened by the first probe, it is down.
+    this.scheduleProbe(this.opts.probeIntervalMs);
   }
 
   get state(): RedisState {

@@ -17,7 +17,7 @@ const REDIS_DEFAULTS = {
   sentinelName: 'mymaster',
   clusterNodes: [],
   keyPrefix: 'gatehouse:',
-  commandTimeoutMs: 50,
+  commandTimeoutMs: 100,
   probeIntervalMs: 1000,
   ttlMs: 300000,
   negativeTtlMs: 5000,

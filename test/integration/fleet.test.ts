@@ -102,6 +102,8 @@ describe('two gateway processes sharing Redis and the store', () => {
     delays.sort((x, y) => x - y);
     const p50 = percentile(delays, 50);
     const p99 = percentile(delays, 99);
+    const degradations = [...a.output, ...b.output].join("").split("\n").filter((l) => l.includes("redis unavailable")).length;
+    console.log(`[fleet ${TEST_DB}] redis degradations logged (command timeouts on a loaded machine): ${degradations}`);
     console.log(`[fleet ${TEST_DB}] disable → refused by the other instance over ${TRIES} tries: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${delays.at(-1)!.toFixed(1)} ms`);
     // Target p99 < 50 ms; asserted with headroom for a loaded 2-core machine.
     expect(p99).toBeLessThan(250);
@@ -121,7 +123,9 @@ describe('two gateway processes sharing Redis and the store', () => {
     try {
       const bob = await seedUser(ts.store);
       const l2Key = `${prefix}v1:token:${hashToken(bob.token)}`;
-      // Creating the token tombstoned its key (a negative entry may have existed); let that pass.
+      // Creating the token tombstoned its key (a negative entry may have existed), and so does c's
+      // follower when it reads that change: let both pass.
+      await new Promise((res) => setTimeout(res, 400));
       await r.del(l2Key);
       await until(c.url, bob.token, 200);
       for (let i = 0; i < 100 && !(await r.get(l2Key)); i++) await new Promise((res) => setTimeout(res, 10));
