@@ -57,7 +57,7 @@ function healthRoutes(store: Store, cache?: CacheTiers) {
   app.get('/readyz', async (_req, res) => {
     // Redis down is a degradation (L2 skipped), not unreadiness: the store still answers.
     const redis = cache?.redisState() ?? 'disabled';
-    const degraded = redis === 'down';
+    const degraded = redis === 'down' || redis === 'connecting';
     try {
       await store.ping();
       res.json({ status: 'ready', store: 'ok', redis, degraded });
