@@ -42,6 +42,8 @@ export function redisConfigured(cfg: Config['redis']): boolean {
 /**
  * An ioredis client for the configured mode. Commands fail fast while disconnected (no offline
  * queue) and after `commandTimeoutMs`, so a request never waits on a sick Redis.
+ * `waitForConnection`: queue commands while (re)connecting and never time them out — for the
+ * pub/sub subscriber, which must survive reconnects, and short-lived publishers like the CLI.
  */
 export function createRedisClient(cfg: Config['redis'], opts: { waitForConnection?: boolean } = {}): RedisClient {
   const common: RedisOptions = {
