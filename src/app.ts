@@ -6,10 +6,9 @@ import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { followChanges, type ChangeFollower } from './cache/change-follower.js';
-import { L1Cache } from './cache/l1.js';
-import { Records } from './cache/records.js';
-import { TieredResolver } from './cache/resolver.js';
+import type { ChangeFollower } from './cache/change-follower.js';
+import type { L1Cache } from './cache/l1.js';
+import { openCacheTiers, type CacheTiers } from './cache/tiers.js';
 import type { Config, UpstreamName } from './config/schema.js';
 import { onResponseDone, type RequestContext } from './observability/access-log.js';
 import { healthRoutes, type Readiness } from './observability/health.js';
@@ -25,6 +24,7 @@ import { identitySigner } from './proxy/identity.js';
 import { normalizePath } from './proxy/normalize-path.js';
 import { createRouteTable, isRestPath } from './proxy/routes.js';
 import type { Store } from './store/index.js';
+import { recordLastUsed } from './store/last-used.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -35,6 +35,7 @@ export interface Gateway {
   server: http.Server;
   l1: L1Cache;
   follower: ChangeFollower;
+  cache: CacheTiers;
   url: string;
   /**
    * Graceful stop: /readyz turns 503 at once, requests keep being served for
@@ -62,13 +63,12 @@ function requestIdOf(req: IncomingMessage): string {
 
 export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const { config, store, logger } = deps;
-  const l1 = new L1Cache({ maxEntries: config.cache.l1MaxEntries, ttlMs: config.cache.l1TtlMs, negativeTtlMs: config.cache.negativeTtlMs });
   const readModel = instrumentStore(store.gateway);
-  const records = new Records(new TieredResolver(l1), readModel);
-  const follower = await followChanges(readModel, l1, {
-    pollMs: config.store.changeFeedPollMs,
-    onError: (e) => logger.warn('change feed unreadable; cache entries expire by TTL until it returns', { error: (e as Error).message }),
-    onRecover: () => logger.info('change feed readable again; L1 emptied'),
+  const cache = await openCacheTiers(config, store, logger, readModel);
+  const { l1, records, follower } = cache;
+  const lastUsed = recordLastUsed(store.gateway, {
+    flushIntervalMs: config.lastUsed.flushIntervalMs,
+    onError: (e) => logger.warn('last-used flush failed; retried next interval', { error: (e as Error).message }),
   });
 
   const onUpstreamError = (req: IncomingMessage, res: ServerResponse, err: import('./pipeline/errors.js').GatehouseError) => {
@@ -89,12 +89,13 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     forwarders,
     signIdentity: identitySigner({ ...config.identity, secret: deps.identitySecret }),
     logger,
+    recordUse: lastUsed.record,
   });
   // Everything but the authenticated edge: Express, routes mounted in order.
   const readiness: Readiness = { draining: false };
   const web = express();
   web.disable('x-powered-by');
-  web.use(healthRoutes(store, readiness));
+  web.use(healthRoutes(store, readiness, () => cache.redisState()));
   if (config.observability.metricsPath) {
     web.get(config.observability.metricsPath, async (_req, res) => {
       res.type(metricsRegistry.contentType).send(await metricsRegistry.metrics());
@@ -134,6 +135,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     server,
     l1,
     follower,
+    cache,
     url: `http://${host}:${port}`,
     async drain() {
       readiness.draining = true;
@@ -143,16 +145,18 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       const cut = setTimeout(() => server.closeAllConnections(), config.shutdown.timeoutMs);
       await closed;
       clearTimeout(cut);
-      follower.stop();
       for (const f of Object.values(forwarders)) f.close();
+      await lastUsed.stop();
+      await cache.close();
       await tracing?.shutdown();
     },
     async close() {
       readiness.draining = true;
-      follower.stop();
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       for (const f of Object.values(forwarders)) f.close();
+      await lastUsed.stop();
+      await cache.close();
       await tracing?.shutdown();
     },
   };

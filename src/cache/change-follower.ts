@@ -1,11 +1,20 @@
-// cache/: follows the store's change feed and evicts what changed from L1, so a write made by
-// another process (the CLI, another instance) reaches this one within one poll interval even
-// without Redis.
+// cache/: follows the store's change feed and evicts what changed from L1 — and from L2 — so a
+// write made by another process (the CLI, another instance) reaches this one within one poll
+// interval even without Redis pub/sub, and a writer with no Redis configured (the CLI run without
+// REDIS_URL) still cannot leave a revoked record alive in L2 for longer than that.
 import type { GatewayStore } from '../store/gateway-store.js';
-import type { L1Cache } from './l1.js';
+import type { SharedCacheTier } from './tier.js';
+
+/** Where evictions go: the resolver (L1 and in-flight look-ups). */
+export interface EvictionSink {
+  evict(keys: readonly string[]): void;
+  clear(): void;
+}
 
 export interface ChangeFollowerOptions {
   pollMs: number;
+  /** L2: changed keys are invalidated there too (it remembers them while Redis is down). */
+  l2?: SharedCacheTier;
   onError?: (err: unknown) => void;
   onRecover?: () => void;
 }
@@ -16,7 +25,7 @@ export interface ChangeFollower {
   stop(): void;
 }
 
-export async function followChanges(store: GatewayStore, l1: L1Cache, opts: ChangeFollowerOptions): Promise<ChangeFollower> {
+export async function followChanges(store: GatewayStore, sink: EvictionSink, opts: ChangeFollowerOptions): Promise<ChangeFollower> {
   let cursor = await store.latestChangeId();
   let failing = false;
   let running: Promise<void> | undefined;
@@ -25,14 +34,19 @@ export async function followChanges(store: GatewayStore, l1: L1Cache, opts: Chan
     try {
       for (;;) {
         const changes = await store.changesSince(cursor);
-        for (const c of changes) l1.evict(c.cacheKey);
-        if (changes.length > 0) cursor = changes[changes.length - 1]!.id;
+        if (changes.length > 0) {
+          const keys = [...new Set(changes.map((c) => c.cacheKey))];
+          sink.evict(keys);
+          await opts.l2?.invalidate(keys);
+          cursor = changes[changes.length - 1]!.id;
+        }
         if (changes.length < 1000) break;
       }
       if (failing) {
         failing = false;
-        // We may have missed changes while the store was unreadable: forget everything.
-        l1.clear();
+        // The cursor caught up on every change missed while the store was unreadable; emptying L1
+        // as well guards against a pruned feed. Stale serving only matters while the store is down.
+        sink.clear();
         opts.onRecover?.();
       }
     } catch (e) {

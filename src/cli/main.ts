@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { openStore, StoreError, type Actor, type Store } from '../store/index.js';
+import { publishStoreEvictions } from '../cache/eviction-publisher.js';
+import { redisConfigured } from '../cache/l2-redis.js';
 import { parseLegacyCsv } from './legacy-csv.js';
 
 const ACTOR: Actor = { actor: 'cli', source: 'cli' };
@@ -18,10 +20,13 @@ type Printer = (human: string, data: unknown) => void;
 async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const store = openStore(config.store.url);
+  // With Redis configured, instances evict at once; without, within one change-feed poll.
+  const evictions = redisConfigured(config.redis) ? publishStoreEvictions(store, config.redis) : undefined;
   try {
     await store.migrate();
     return await fn(store);
   } finally {
+    await evictions?.close();
     await store.close();
   }
 }

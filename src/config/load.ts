@@ -21,6 +21,12 @@ export const ENV_KEYS: Record<string, string> = {
   IDENTITY_SECRET: 'identity.secret',
   LOG_LEVEL: 'log.level',
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'observability.otlpEndpoint',
+  REDIS_URL: 'redis.url',
+  REDIS_MODE: 'redis.mode',
+  REDIS_KEY_PREFIX: 'redis.keyPrefix',
+  REDIS_COMMAND_TIMEOUT_MS: 'redis.commandTimeoutMs',
+  CACHE_STALE_MAX_MS: 'cache.staleMaxMs',
+  LAST_USED_FLUSH_MS: 'lastUsed.flushIntervalMs',
 };
 
 export class ConfigError extends Error {

@@ -10,6 +10,41 @@ const ms = (min: number, max: number) => z.coerce.number().int().min(min).max(ma
 export const UPSTREAM_NAMES = ['envelope', 'template', 'file'] as const;
 export type UpstreamName = (typeof UPSTREAM_NAMES)[number];
 
+const redisUrl = z.union([z.literal(''), z.url({ protocol: /^rediss?$/ })]);
+const hostPort = z.object({ host: z.string().min(1), port: z.coerce.number().int().min(1).max(65535) });
+
+const REDIS_DEFAULTS = {
+  url: '',
+  mode: 'standalone' as const,
+  sentinels: [],
+  sentinelName: 'mymaster',
+  clusterNodes: [],
+  keyPrefix: 'gatehouse:',
+  commandTimeoutMs: 100,
+  probeIntervalMs: 1000,
+  ttlMs: 300000,
+  negativeTtlMs: 5000,
+  tombstoneMs: 5000,
+};
+
+/**
+ * Redis through ioredis: `standalone` uses `url` (redis://[user:pass@]host:port/db); `sentinel`
+ * uses `sentinels` + `sentinelName` (credentials and db from `url`); `cluster` uses `clusterNodes`.
+ */
+const redisSchema = z.object({
+  url: redisUrl.describe('Standalone: redis://[user:pass@]host:port/db; sentinel: credentials and db only. Empty = no L2 (L1 only).'),
+  mode: z.enum(['standalone', 'sentinel', 'cluster']).describe('How to reach Redis through ioredis.'),
+  sentinels: z.array(hostPort).describe('Sentinel mode: the sentinels, [{host, port}].'),
+  sentinelName: z.string().min(1).describe('Sentinel mode: the master group name.'),
+  clusterNodes: z.array(hostPort).describe('Cluster mode: seed nodes, [{host, port}].'),
+  keyPrefix: z.string().max(64).describe('Prefix of every key and of the eviction channel (`<prefix>evict`), so several deployments can share one Redis.'),
+  commandTimeoutMs: z.coerce.number().int().min(1).max(10000).describe('A command slower than this counts as Redis down: the request reads through to the store.'),
+  probeIntervalMs: z.coerce.number().int().min(50).max(60000).describe('While Redis is down, how often it is probed to come back.'),
+  ttlMs: z.coerce.number().int().min(1000).describe('Lifetime of a positive L2 entry.'),
+  negativeTtlMs: z.coerce.number().int().min(0).describe('Lifetime of an "unknown token" L2 entry.'),
+  tombstoneMs: z.coerce.number().int().min(100).describe('How long an invalidated key refuses to be re-cached (covers a store read racing the write).'),
+});
+
 export const configSchema = z
   .object({
     env: z.enum(['development', 'test', 'production']).default('development').describe('Deployment mode, from NODE_ENV; production demands explicit upstreams and an identity key.'),
@@ -29,7 +64,13 @@ export const configSchema = z
       l1MaxEntries: z.coerce.number().int().min(100).describe('Records (tokens, users, roles, organizations) held in the in-process LRU.'),
       l1TtlMs: z.coerce.number().int().min(100).describe('Lifetime of a positive L1 entry: bounds staleness if an eviction is missed.'),
       negativeTtlMs: z.coerce.number().int().min(0).describe('Lifetime of an "unknown token" entry (0 = not cached).'),
+      staleMaxMs: z.coerce.number().int().min(0).default(300000).describe('Store down: cached positive records keep serving this long after they were fetched (0 = never stale).'),
     }),
+    // L2: the shared Redis tier and the eviction channel (cache/l2-redis.ts).
+    redis: redisSchema.default(REDIS_DEFAULTS),
+    lastUsed: z
+      .object({ flushIntervalMs: z.coerce.number().int().min(100).max(3600000).describe('`last_used_at`/`last_used_ip`: one store write per token per interval.') })
+      .default({ flushIntervalMs: 10000 }),
     upstreams: z.object({
       envelope: optionalUrl.describe('Base URL of the envelope service; empty = the in-process sample upstream (not in production).'),
       template: optionalUrl.describe('Base URL of the template service; empty = the sample upstream.'),
@@ -66,6 +107,13 @@ export const configSchema = z
     }),
   })
   .superRefine((cfg, ctx) => {
+    const r = cfg.redis;
+    if (r.mode === 'sentinel' && r.sentinels.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['redis', 'sentinels'], message: 'needs at least one host:port in sentinel mode' });
+    }
+    if (r.mode === 'cluster' && r.clusterNodes.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['redis', 'clusterNodes'], message: 'needs at least one host:port in cluster mode' });
+    }
     if (cfg.env !== 'production') return;
     if (!cfg.identity.secret) {
       ctx.addIssue({ code: 'custom', path: ['identity', 'secret'], message: 'is required in production (IDENTITY_SECRET)' });

@@ -11,7 +11,7 @@ export interface Readiness {
   draining: boolean;
 }
 
-export function healthRoutes(store: Store, readiness: Readiness): Router {
+export function healthRoutes(store: Store, readiness: Readiness, redisState: () => string = () => 'disabled'): Router {
   let last: { at: number; result: Promise<Record<string, unknown>> } | undefined;
   const probe = async (): Promise<Record<string, unknown>> => {
     try {
@@ -33,8 +33,11 @@ export function healthRoutes(store: Store, readiness: Readiness): Router {
   router.get('/readyz', async (_req, res) => {
     if (!last || performance.now() - last.at > PROBE_TTL_MS) last = { at: performance.now(), result: probe() };
     const { ready, ...checks } = await last.result;
+    // Redis down is a degradation (L2 skipped), not unreadiness: the store still answers.
+    const redis = redisState();
+    const degraded = redis === 'down' || redis === 'connecting' || checks.store !== 'ok';
     const ok = ready !== false && !readiness.draining;
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unready', draining: readiness.draining, ...checks });
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unready', draining: readiness.draining, ...checks, redis, degraded });
   });
   return router;
 }

@@ -23,6 +23,8 @@ export interface RestGatewayDeps {
   forwarders: Record<string, Forwarder>;
   signIdentity: (p: Principal) => string;
   logger: Logger;
+  /** Batched last-used bookkeeping (store/last-used.ts): memory only on this path. */
+  recordUse?: (tokenId: string, ip: string | undefined) => void;
 }
 
 export function restGateway(deps: RestGatewayDeps) {
@@ -79,6 +81,7 @@ export function restGateway(deps: RestGatewayDeps) {
     ctx.tokenId = principal.tokenId;
     ctx.userId = principal.userId;
     ctx.cacheTier = tier;
+    deps.recordUse?.(principal.tokenId, req.socket.remoteAddress);
     forward(req, res, { requestId: ctx.requestId, url, identity: deps.signIdentity(principal) });
   };
 }

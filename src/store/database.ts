@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { announcingDialect, type ChangeListener } from './commit-announcer.js';
 import type { Database } from './tables.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -18,7 +19,8 @@ export function dialectOf(url: string): Dialect {
   return url.startsWith('sqlite:') ? 'sqlite' : 'postgres';
 }
 
-export function openDatabase(url: string): OpenedDatabase {
+/** `onCommitted` hears the change-feed keys of every committed write (see commit-announcer.ts). */
+export function openDatabase(url: string, onCommitted: ChangeListener = () => {}): OpenedDatabase {
   const dialect = dialectOf(url);
   if (dialect === 'sqlite') {
     const file = url.slice('sqlite:'.length);
@@ -28,10 +30,10 @@ export function openDatabase(url: string): OpenedDatabase {
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
-    return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), dialect };
+    return { db: new Kysely<Database>({ dialect: announcingDialect(new SqliteDialect({ database: sqlite }), onCommitted) }), dialect };
   }
   const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5000 });
   // An idle client's error (a server restart) must not crash the process; the next query reports it.
   pool.on('error', () => {});
-  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect };
+  return { db: new Kysely<Database>({ dialect: announcingDialect(new PostgresDialect({ pool }), onCommitted) }), dialect };
 }

@@ -4,6 +4,14 @@ import type { Kysely } from 'kysely';
 import type { Database } from './tables.js';
 import type { ApiTokenRecord, Change, OrganizationRecord, RoleRecord, UserRecord } from './records.js';
 
+/** One token's latest use, as batched by store/last-used.ts. */
+export interface TokenUse {
+  id: string;
+  /** ISO-8601. */
+  at: string;
+  ip: string | null;
+}
+
 export interface GatewayStore {
   findApiTokenByHash(hash: string): Promise<ApiTokenRecord | undefined>;
   findUser(id: string): Promise<UserRecord | undefined>;
@@ -13,6 +21,8 @@ export interface GatewayStore {
   changesSince(cursor: number, limit?: number): Promise<Change[]>;
   /** The newest change id, where a new follower starts. */
   latestChangeId(): Promise<number>;
+  /** Writes a batch of token uses; an older use never overwrites a newer one (several instances flush). */
+  recordTokenUse(uses: readonly TokenUse[]): Promise<void>;
 }
 
 export class GatewayStoreKysely implements GatewayStore {
@@ -101,5 +111,19 @@ export class GatewayStoreKysely implements GatewayStore {
       .select((eb) => eb.fn.max('id').as('id'))
       .executeTakeFirst();
     return Number(row?.id ?? 0);
+  }
+
+  async recordTokenUse(uses: readonly TokenUse[]): Promise<void> {
+    if (uses.length === 0) return;
+    await this.db.transaction().execute(async (trx) => {
+      for (const u of uses) {
+        await trx
+          .updateTable('api_tokens')
+          .set({ last_used_at: u.at, last_used_ip: u.ip })
+          .where('id', '=', u.id)
+          .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', u.at)]))
+          .execute();
+      }
+    });
   }
 }

@@ -16,13 +16,28 @@ export interface Store {
   migrate(): Promise<string[]>;
   /** Names of migrations not yet applied. */
   pendingMigrations(): Promise<string[]>;
+  /**
+   * Hears the cache keys of every write committed through this store handle, right after COMMIT
+   * (the Redis eviction publisher subscribes here). Returns an unsubscribe function.
+   */
+  onCommittedChanges(listener: (keys: string[]) => void): () => void;
   /** Cheap reachability probe for readiness. */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
 export function openStore(url: string): Store {
-  const { db, dialect } = openDatabase(url);
+  const listeners = new Set<(keys: string[]) => void>();
+  const { db, dialect } = openDatabase(url, (keys) => {
+    // A listener's failure (Redis down) must never fail the write that has already committed.
+    for (const l of listeners) {
+      try {
+        l(keys);
+      } catch {
+        /* the listener reports its own errors */
+      }
+    }
+  });
   return {
     db,
     dialect,
@@ -30,6 +45,10 @@ export function openStore(url: string): Store {
     admin: new AdminStore(db),
     migrate: () => migrateToLatest(db, dialect),
     pendingMigrations: () => pendingMigrations(db, dialect),
+    onCommittedChanges(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     ping: async () => {
       await sql`select 1`.execute(db);
     },

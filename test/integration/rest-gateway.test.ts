@@ -165,7 +165,7 @@ describe('public calls', () => {
   it('/healthz and /readyz answer', async () => {
     await request(gw.url).get('/healthz').expect(200);
     const ready = await request(gw.url).get('/readyz').expect(200);
-    expect(ready.body).toMatchObject({ status: 'ready', store: 'ok' });
+    expect(ready.body).toMatchObject({ status: 'ready', store: 'ok', redis: 'disabled', degraded: false });
   });
 });
 

@@ -1,0 +1,83 @@
+// cache/: builds the cache tiers for one gateway instance in one place — L1, L2 (Redis, when
+// configured), the eviction channel, the change-feed follower — and connects the store's
+// committed writes to the evictions.
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../observability/logger.js';
+import type { GatewayStore, Store } from '../store/index.js';
+import { followChanges, type ChangeFollower } from './change-follower.js';
+import { openEvictionChannel, type EvictionChannel } from './eviction-channel.js';
+import { L1Cache } from './l1.js';
+import { createRedisClient, describeRedis, redisConfigured, RedisTier, type RedisClient, type RedisState } from './l2-redis.js';
+import { Records } from './records.js';
+import { TieredResolver } from './resolver.js';
+
+export interface CacheTiers {
+  l1: L1Cache;
+  resolver: TieredResolver;
+  records: Records;
+  follower: ChangeFollower;
+  /** For /readyz: `disabled` when no Redis is configured. */
+  redisState(): RedisState | 'disabled';
+  close(): Promise<void>;
+}
+
+/** `readModel` defaults to the store's own; the gateway passes an instrumented one (metrics). */
+export async function openCacheTiers(config: Config, store: Store, logger: Logger, readModel: GatewayStore = store.gateway): Promise<CacheTiers> {
+  const l1 = new L1Cache({
+    maxEntries: config.cache.l1MaxEntries,
+    ttlMs: config.cache.l1TtlMs,
+    negativeTtlMs: config.cache.negativeTtlMs,
+    staleMaxMs: config.cache.staleMaxMs,
+  });
+
+  let l2: RedisTier | undefined;
+  let channel: EvictionChannel | undefined;
+  const clients: RedisClient[] = [];
+  let resolver: TieredResolver;
+  if (redisConfigured(config.redis)) {
+    const client = createRedisClient(config.redis);
+    const subscriber = createRedisClient(config.redis, { waitForConnection: true });
+    clients.push(client, subscriber);
+    l2 = new RedisTier(client, { ...config.redis, logger });
+    resolver = new TieredResolver(l1, l2, { staleMaxMs: config.cache.staleMaxMs });
+    const r = resolver;
+    channel = await openEvictionChannel({
+      publisher: client,
+      subscriber,
+      channel: `${config.redis.keyPrefix}evict`,
+      l2,
+      onEvict: (keys) => r.evict(keys),
+      onResync: () => r.clear(),
+      logger,
+    });
+    logger.info('L2 cache: redis', { redis: describeRedis(config.redis) });
+  } else {
+    resolver = new TieredResolver(l1, undefined, { staleMaxMs: config.cache.staleMaxMs });
+  }
+
+  // A write committed through this process: evict here at once, and everywhere through Redis.
+  const ch = channel;
+  const unlisten = store.onCommittedChanges((keys) => (ch ? void ch.publish(keys) : resolver.evict(keys)));
+
+  const follower = await followChanges(readModel, resolver, {
+    pollMs: config.store.changeFeedPollMs,
+    l2,
+    onError: (e) => logger.warn('change feed unreadable; cache entries expire by TTL until it returns', { error: (e as Error).message }),
+    onRecover: () => logger.info('change feed readable again; L1 emptied'),
+  });
+
+  return {
+    l1,
+    resolver,
+    records: new Records(resolver, readModel),
+    follower,
+    redisState: () => l2?.state ?? 'disabled',
+    async close() {
+      unlisten();
+      follower.stop();
+      l2?.close();
+      await channel?.close();
+      for (const c of clients) c.disconnect();
+    },
+  };
+}

@@ -1,0 +1,51 @@
+// store/: batches `last_used_at` / `last_used_ip` of tokens. A request only sets a map entry; every
+// interval the batch is written — one UPDATE per token used, however many requests it served — and
+// on shutdown. A crash loses at most one interval; a failed flush keeps its entries for the next.
+import type { GatewayStore, TokenUse } from './gateway-store.js';
+
+export interface LastUsedOptions {
+  flushIntervalMs: number;
+  onError?: (err: unknown) => void;
+}
+
+export interface LastUsedRecorder {
+  /** /!\ Hot path: remembers the use in memory only. */
+  record(tokenId: string, ip: string | undefined): void;
+  /** Writes what was recorded so far. */
+  flush(): Promise<void>;
+  /** Stops the timer and flushes one last time. */
+  stop(): Promise<void>;
+}
+
+export function recordLastUsed(store: Pick<GatewayStore, 'recordTokenUse'>, opts: LastUsedOptions): LastUsedRecorder {
+  let batch = new Map<string, TokenUse>();
+  let flushing: Promise<void> | undefined;
+
+  const flushOnce = async () => {
+    if (batch.size === 0) return;
+    const uses = [...batch.values()];
+    batch = new Map();
+    try {
+      await store.recordTokenUse(uses);
+    } catch (e) {
+      // Keep them for the next interval, unless a newer use was recorded meanwhile.
+      for (const u of uses) if (!batch.has(u.id)) batch.set(u.id, u);
+      opts.onError?.(e);
+    }
+  };
+  const flush = () => (flushing ??= flushOnce().finally(() => (flushing = undefined)));
+  const timer = setInterval(() => void flush(), opts.flushIntervalMs);
+  timer.unref();
+
+  return {
+    record(tokenId, ip) {
+      batch.set(tokenId, { id: tokenId, at: new Date().toISOString(), ip: ip ?? null });
+    },
+    flush,
+    async stop() {
+      clearInterval(timer);
+      await flushing;
+      await flush();
+    },
+  };
+}

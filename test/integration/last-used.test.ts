@@ -1,0 +1,36 @@
+// last_used_at / last_used_ip through the gateway: batched per interval, flushed on shutdown.
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedUser } from '../helpers/fixtures.js';
+import { startTestGateway } from '../helpers/test-gateway.js';
+import { createTestStore, type TestStore } from '../helpers/test-store.js';
+
+let ts: TestStore;
+beforeAll(async () => {
+  ts = await createTestStore();
+});
+afterAll(() => ts?.drop());
+
+const lastUsedOf = async (login: string, id: string) => (await ts.store.admin.listApiTokens(login)).find((t) => t.id === id)!;
+
+describe('last used', () => {
+  it('is written once per interval, and on shutdown', async () => {
+    const gw = await startTestGateway({ store: ts.store, storeUrl: ts.url, overrides: { lastUsed: { flushIntervalMs: 1000 } } });
+    const u = await seedUser(ts.store);
+    for (let i = 0; i < 20; i++) await request(gw.url).get('/Api/v6/envelope/1').set('apiToken', u.token).expect(200);
+    expect((await lastUsedOf(u.login, u.tokenId)).lastUsedAt).toBeNull(); // not one write per request
+    await new Promise((r) => setTimeout(r, 1300));
+    const first = await lastUsedOf(u.login, u.tokenId);
+    expect(first.lastUsedAt).not.toBeNull();
+    expect(first.lastUsedIp).toMatch(/127\.0\.0\.1/);
+    await gw.close();
+  });
+
+  it('loses nothing on a clean shutdown, however long the interval', async () => {
+    const gw = await startTestGateway({ store: ts.store, storeUrl: ts.url, overrides: { lastUsed: { flushIntervalMs: 3_600_000 } } });
+    const u = await seedUser(ts.store);
+    await request(gw.url).get('/Api/v6/envelope/1').set('apiToken', u.token).expect(200);
+    await gw.close();
+    expect((await lastUsedOf(u.login, u.tokenId)).lastUsedAt).not.toBeNull();
+  });
+});

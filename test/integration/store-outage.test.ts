@@ -1,0 +1,68 @@
+// The store unreachable: tokens cached before the outage keep passing within the stale bound
+// (even past their L1 TTL), then get 503; tokens never seen get 503 with Retry-After, never 401.
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Store } from '../../src/store/index.js';
+import { seedUser, type SeededUser } from '../helpers/fixtures.js';
+import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { createTestStore, type TestStore } from '../helpers/test-store.js';
+
+const TTL_MS = 150;
+const STALE_MAX_MS = 1200;
+
+let ts: TestStore;
+let gwStore: Store;
+let gw: TestGateway;
+let cached: SeededUser;
+let uncached: SeededUser;
+
+beforeAll(async () => {
+  ts = await createTestStore();
+  // The gateway's own connection to the store, which the test then closes: the store is gone for it.
+  gwStore = ts.reopen();
+  gw = await startTestGateway({
+    store: gwStore,
+    storeUrl: ts.url,
+    overrides: { cache: { l1MaxEntries: 1000, l1TtlMs: TTL_MS, negativeTtlMs: 100, staleMaxMs: STALE_MAX_MS } },
+  });
+  cached = await seedUser(ts.store);
+  uncached = await seedUser(ts.store);
+});
+afterAll(async () => {
+  await gw?.close();
+  await ts?.drop();
+});
+
+const call = (token: string) => request(gw.url).get('/Api/v6/envelope/7').set('apiToken', token);
+
+describe('store unreachable', () => {
+  it('serves cached tokens within the stale bound and 503 + Retry-After otherwise', async () => {
+    await call(cached.token).expect(200);
+    const warmedAt = Date.now();
+    await gwStore.close();
+
+    // Past the L1 TTL, within the stale bound: still served.
+    await new Promise((r) => setTimeout(r, TTL_MS + 100));
+    const stale = await call(cached.token);
+    expect(stale.status).toBe(200);
+    expect(stale.body.CalledBy.UserId).toBe(cached.userId);
+
+    // Never cached: 503 with Retry-After in the REST error body, not 401.
+    const res = await call(uncached.token).expect(503);
+    expect(res.headers['retry-after']).toBe('5');
+    expect(res.body).toMatchObject({ ErrorId: 'StoreUnavailable', SupportId: res.headers['x-request-id'] });
+    expect(JSON.stringify(res.body)).not.toContain(uncached.token);
+
+    // Past the stale bound: 503 for the cached one too.
+    await new Promise((r) => setTimeout(r, Math.max(0, warmedAt + STALE_MAX_MS + 100 - Date.now())));
+    const late = await call(cached.token).expect(503);
+    expect(late.headers['retry-after']).toBe('5');
+
+    const ready = await request(gw.url).get('/readyz').expect(503);
+    expect(ready.body).toMatchObject({ status: 'unready', store: 'unreachable' });
+
+    const logs = gw.logs.join('\n');
+    expect(logs).not.toContain(cached.token);
+    expect(logs).not.toContain(uncached.token);
+  });
+});
