@@ -15,6 +15,8 @@ import { logAccessOnFinish, type RequestContext } from './observability/access-l
 import type { Logger } from './observability/logger.js';
 import { RouteNotFound } from './pipeline/errors.js';
 import { restGateway } from './pipeline/rest-gateway.js';
+import { settingsRoutes } from './settings/index.js';
+import { settingsPage } from './web/serve.js';
 import { sendRestError } from './pipeline/rest-response.js';
 import { createForwarder, type Forwarder } from './proxy/forward.js';
 import { identitySigner } from './proxy/identity.js';
@@ -94,6 +96,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     logger,
   });
   const web = healthRoutes(store);
+  web.use('/settings/api', settingsRoutes({ config, store, logger }));
+  web.use(settingsPage());
   web.use((req, res) => sendRestError(res, new RouteNotFound(), requestIdOf(req)));
 
   const contexts = new WeakMap<IncomingMessage, RequestContext>();

@@ -20,6 +20,8 @@ export const ENV_KEYS: Record<string, string> = {
   PROXY_TIMEOUT_MS: 'proxy.timeoutMs',
   IDENTITY_SECRET: 'identity.secret',
   LOG_LEVEL: 'log.level',
+  PLATFORM_SESSION_SECRET: 'settings.platformSession.secret',
+  PLATFORM_SESSION_PUBLIC_KEY: 'settings.platformSession.publicKey',
 };
 
 export class ConfigError extends Error {

@@ -45,6 +45,23 @@ export const configSchema = z
       issuer: z.string().min(1),
       audience: z.string().min(1),
     }),
+    /** The settings page and its JSON API (src/settings/). */
+    settings: z.object({
+      sessionTtlMinutes: z.coerce.number().int().min(1).max(7 * 24 * 60),
+      passwordLinkTtlMinutes: z.coerce.number().int().min(1).max(7 * 24 * 60),
+      /** First start on an empty store (development only): create a demo user and print a set-password link. */
+      demoUser: z.coerce.boolean(),
+      /** A session handed over by the platform: a signed JWT in a cookie (HS256 secret or RS/ES public key). */
+      platformSession: z.object({
+        cookie: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+        secret: z.union([z.literal(''), z.string().min(32, 'must be at least 32 characters')]),
+        publicKey: z.string(),
+        issuer: z.string(),
+        audience: z.string(),
+        /** The claim that carries the user's login name. */
+        loginClaim: z.string().min(1),
+      }),
+    }),
     log: z.object({
       level: z.enum(['error', 'warn', 'info', 'debug', 'silent']),
       access: z.coerce.boolean(),
