@@ -117,7 +117,7 @@ function tokenSection() {
     'form',
     { id: 'create-form', class: 'card', hidden: true, 'aria-labelledby': 'create-title' },
     h('h3', { id: 'create-title' }, 'New API token'),
-    h('label', { for: 'token-name' }, 'Name'),
+    h('label', { for: 'token-name' }, 'Token name'),
     nameInput,
     h('p', { class: 'hint' }, 'Name it after the integration that will use it, so you recognise it later (1–100 characters).'),
     h('label', { for: 'token-expiry' }, 'Expires on (optional)'),
