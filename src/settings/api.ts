@@ -136,6 +136,8 @@ export function settingsApi(opts: SettingsApiOptions): Router {
       throw signInFailed();
     }
     await startSession(res, user.id, 'password');
+    // Sign-ins are rare: a good moment to drop sessions and links that expired unused.
+    sessions.prune().catch((e: Error) => logger.warn('expired settings sessions not pruned', { error: e.message }));
     logger.info('settings sign-in', { userId: user.id, source: 'password' });
     res.json(await me(res));
   });

@@ -75,6 +75,10 @@ export const openApiDocument = {
         responses: { '403': error('The section is disabled: the reason says why.'), '404': error('The organization does not use organization tokens.'), '501': error('Not available yet.'), ...authErrors },
       },
     },
+    '/org-tokens/{id}': {
+      patch: { summary: 'Enable, disable or rename an organization token (not available yet)', parameters: [tokenId, csrf], responses: { '404': error('No such organization token.'), ...writeErrors } },
+      delete: { summary: 'Delete an organization token (not available yet)', parameters: [tokenId, csrf], responses: { '404': error('No such organization token.'), ...writeErrors } },
+    },
     '/apps': { get: { summary: 'OAuth applications the user authorized', responses: { '200': json('The grants.', 'AppList'), ...authErrors } } },
     '/apps/{grantId}': {
       delete: {

@@ -244,6 +244,10 @@ describe('organization API tokens section', () => {
 });
 
 describe('apps and connections', () => {
+  it('organization tokens cannot be touched by id yet: 404', async () => {
+    expect((await aliceApi.call({ method: 'DELETE', template: '/org-tokens/{id}', path: '/org-tokens/x' })).status).toBe(404);
+  });
+
   it('lists no apps until the OAuth server lands; revoking an unknown grant → 404', async () => {
     expect((await aliceApi.call({ method: 'GET', template: '/apps' })).body).toEqual([]);
     expect((await aliceApi.call({ method: 'DELETE', template: '/apps/{grantId}', path: '/apps/g1' })).status).toBe(404);
@@ -286,6 +290,16 @@ describe('a session handed over by the platform', () => {
       expect((await call(local.url, { method: 'GET', template: '/me', cookie: `platform_session=${forged}` })).status).toBe(401);
     } finally {
       await local.close();
+    }
+  });
+});
+
+describe('logs', () => {
+  it('carry no password, session cookie or CSRF token', () => {
+    const logs = gw.logs.join('\n');
+    expect(logs).toContain('settings sign-in');
+    for (const secret of [PASSWORD, aliceApi.cookie.split('=')[1]!, aliceApi.csrf, bobApi.cookie.split('=')[1]!, bobApi.csrf]) {
+      expect(logs).not.toContain(secret);
     }
   });
 });

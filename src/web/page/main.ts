@@ -259,7 +259,13 @@ function dialog(title: string, body: Node[], confirmLabel: string, confirmClass:
     h('h2', { id: 'dialog-title' }, title),
     ...body,
     err,
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: confirmClass, value: 'confirm' }, confirmLabel), h('button', { type: 'button', onclick: () => d.close() }, 'Cancel')),
+    // A destructive dialog opens on Cancel, so a stray Enter does not delete anything.
+    h(
+      'div',
+      { class: 'actions' },
+      h('button', { type: 'submit', class: confirmClass, value: 'confirm' }, confirmLabel),
+      h('button', { type: 'button', autofocus: confirmClass === 'danger', onclick: () => d.close() }, 'Cancel'),
+    ),
   );
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
