@@ -10,6 +10,7 @@ import { GatehouseError, InternalError } from '../pipeline/errors.js';
 import { sendRestError } from '../pipeline/rest-response.js';
 import type { RoleRecord } from '../store/records.js';
 import { StoreError, type Actor, type ApiTokenView, type Store } from '../store/index.js';
+import { linkAttempts, signInAttempts } from './attempts.js';
 import { badRequest, conflict, linkInvalid, notFound, notImplemented, notJson, sectionDisabled, signInFailed, tooLarge } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { hashPassword, PASSWORD_MAX, passwordProblem, verifyPassword } from './password.js';
@@ -127,7 +128,7 @@ export function settingsApi(opts: SettingsApiOptions): Router {
   });
 
   // --- sign-in (no session yet) ---
-  api.post('/session', async (req, res) => {
+  api.post('/session', signInAttempts(), async (req, res) => {
     const body = parse(bodies.signIn, req.body);
     const user = await sessions.findUserByLogin(body.login);
     const ok = await verifyPassword(body.password, user?.passwordHash);
@@ -142,7 +143,7 @@ export function settingsApi(opts: SettingsApiOptions): Router {
     res.json(await me(res));
   });
 
-  api.post('/password', async (req, res) => {
+  api.post('/password', linkAttempts(), async (req, res) => {
     const body = parse(bodies.setPassword, req.body);
     const problem = passwordProblem(body.password);
     if (problem) throw badRequest(problem);

@@ -25,3 +25,12 @@ export const conflict = (message: string) => new SettingsError('Conflict', 409, 
 export const linkInvalid = () => new SettingsError('LinkInvalid', 400, 'This set-password link is invalid, already used or expired. Ask for a new one.');
 export const sectionDisabled = (reason: string) => new SettingsError('SectionDisabled', 403, reason);
 export const notImplemented = (message: string) => new SettingsError('NotImplemented', 501, message);
+
+export class TooManyAttempts extends SettingsError {
+  constructor(private readonly retryAfterSeconds: number) {
+    super('TooManyAttempts', 429, 'Too many failed attempts; wait a few minutes and try again.');
+  }
+  override headers() {
+    return { 'Retry-After': String(this.retryAfterSeconds) };
+  }
+}

@@ -58,6 +58,19 @@ describe('signing in', () => {
     expect(res.headers['set-cookie']).toBeUndefined();
   });
 
+  it('are braked: after 10 failures for one login from one address → 429 with Retry-After, other logins unaffected', async () => {
+    const grace = await seedUser(ts.store, { org: alice.org });
+    await givePassword(ts.store, grace.userId);
+    for (let i = 0; i < 10; i++) {
+      expect((await call(gw.url, { method: 'POST', template: '/session', body: { login: grace.login, password: `guess ${i} guess` } })).status).toBe(401);
+    }
+    const braked = await call(gw.url, { method: 'POST', template: '/session', body: { login: grace.login, password: PASSWORD } });
+    expect(braked.status).toBe(429);
+    expect(braked.body.ErrorId).toBe('TooManyAttempts');
+    expect(braked.headers['retry-after']).toBe('900');
+    await signIn(gw.url, bob.login);
+  });
+
   it('refuses a disabled user', async () => {
     const carol = await seedUser(ts.store, { org: alice.org });
     await givePassword(ts.store, carol.userId);
