@@ -116,6 +116,18 @@ describe('the settings page in Chromium', () => {
     expect(deleted.body.ErrorId).toBe('CredentialUnknown');
   });
 
+  it('works by keyboard: a delete confirmation opens on Cancel and Escape closes it, deleting nothing', async () => {
+    const deleteButton = page.getByRole('button', { name: 'Delete token Integration A' });
+    await deleteButton.focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Delete token “Integration A”?' });
+    await dialog.waitFor();
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Cancel');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    await page.getByRole('switch', { name: /“Integration A”/ }).waitFor();
+  });
+
   it('is readable at 400 px: one column, no horizontal scrolling', async () => {
     await page.setViewportSize({ width: 400, height: 900 });
     await page.reload();
