@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { sql } from 'kysely';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedUser, TEST_ACTOR, type SeededUser } from '../helpers/fixtures.js';
@@ -142,5 +143,15 @@ describe('the settings page in Chromium', () => {
     await page.reload();
     await page.getByRole('heading', { name: 'API Tokens', exact: true }).waitFor();
     expect([...origins]).toEqual([gw.url]);
+  });
+
+  it('returns to sign-in, saying why, when the session expires under the page', async () => {
+    await sql`update settings_sessions set expires_at = ${new Date(Date.now() - 1000).toISOString()} where user_id = ${user.userId}`.execute(ts.store.db);
+    await page.getByRole('button', { name: 'Add new API Token' }).click();
+    await page.getByLabel('Token name').fill('Too late');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.getByText('Your session has ended; sign in again.').waitFor();
+    await shot('7-session-ended');
   });
 });

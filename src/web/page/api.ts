@@ -34,6 +34,12 @@ export class ApiError extends Error {
 
 const BASE = '/settings/api';
 let csrfToken = '';
+let onSessionEnded: (() => void) | undefined;
+
+/** Called when a request finds the session gone (expired, signed out elsewhere). */
+export function whenSessionEnds(fn: () => void): void {
+  onSessionEnded = fn;
+}
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};
@@ -42,6 +48,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   const res = await fetch(BASE + path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
   if (res.status === 204) return undefined as T;
   const data = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+  if (res.status === 401 && (data.ErrorId === 'SessionExpired' || data.ErrorId === 'SessionRequired') && path !== '/me') onSessionEnded?.();
   if (!res.ok) throw new ApiError(res.status, String(data.ErrorId ?? 'Error'), String(data.Message ?? `Request failed (${res.status}).`));
   return data as T;
 }

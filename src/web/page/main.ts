@@ -3,7 +3,7 @@
 // organization tokens section and Apps and Connections. Every control is labelled and reachable
 // by keyboard; the layout is one column at 400 px.
 import './settings.css';
-import { api, ApiError, type Me, type OrgTokens, type Token } from './api.js';
+import { api, ApiError, whenSessionEnds, type Me, type OrgTokens, type Token } from './api.js';
 import { formatDate, h } from './dom.js';
 
 const main = document.getElementById('main')!;
@@ -354,4 +354,11 @@ async function start() {
   }
 }
 
+whenSessionEnds(() => {
+  me = undefined;
+  fresh = undefined;
+  signInView();
+  document.getElementById('signin-error')!.textContent = 'Your session has ended; sign in again.';
+  document.getElementById('signin-error')!.hidden = false;
+});
 void start();
