@@ -4,7 +4,8 @@ WORKDIR /app
 COPY package.json package-lock.json tsconfig.json ./
 RUN npm ci --ignore-scripts && npm rebuild better-sqlite3
 COPY src ./src
-RUN npx tsc -p tsconfig.json
+# `build` also bundles the settings page (esbuild) into dist/web/assets.
+RUN npm run build
 
 FROM node:20.19-bookworm-slim AS runtime
 ENV NODE_ENV=production

@@ -18,6 +18,8 @@ import { createTracing } from './observability/tracing.js';
 import type { Logger } from './observability/logger.js';
 import { RouteNotFound } from './pipeline/errors.js';
 import { restGateway } from './pipeline/rest-gateway.js';
+import { settingsRoutes } from './settings/index.js';
+import { settingsPage } from './web/serve.js';
 import { sendRestError } from './pipeline/rest-response.js';
 import { createForwarder, type Forwarder } from './proxy/forward.js';
 import { identitySigner } from './proxy/identity.js';
@@ -101,6 +103,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       res.type(metricsRegistry.contentType).send(await metricsRegistry.metrics());
     });
   }
+  web.use('/settings/api', settingsRoutes({ config, store, logger }));
+  web.use(settingsPage());
   web.use((req, res) => sendRestError(res, new RouteNotFound(), requestIdOf(req)));
 
   const tracing = createTracing({ otlpEndpoint: config.observability.otlpEndpoint, serviceName: 'gatehouse' });

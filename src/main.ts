@@ -6,6 +6,8 @@ import { ConfigError, loadConfig } from './config/load.js';
 import { UPSTREAM_NAMES, type Config, type UpstreamName } from './config/schema.js';
 import { createLogger } from './observability/logger.js';
 import { startSampleUpstream } from './sample-upstream/server.js';
+import { welcomeOnEmptyStore } from './settings/first-run.js';
+import { sessionStoreFor } from './settings/index.js';
 import { openStore } from './store/index.js';
 
 function describeStore(url: string): string {
@@ -42,6 +44,7 @@ async function main(): Promise<void> {
 
   const gateway = await startGateway({ config, store, logger, upstreams, identitySecret });
   logger.info('gatehouse listening', { url: gateway.url, store: describeStore(config.store.url), upstreams });
+  await welcomeOnEmptyStore({ config, store, sessions: sessionStoreFor(store, config.settings), logger, baseUrl: gateway.url });
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -9,6 +9,10 @@ import { openStore, StoreError, type Actor, type Store } from '../store/index.js
 import { publishStoreEvictions } from '../cache/eviction-publisher.js';
 import { redisConfigured } from '../cache/l2-redis.js';
 import { parseLegacyCsv } from './legacy-csv.js';
+import { readPassword } from './read-password.js';
+import { hashPassword, passwordProblem } from '../settings/password.js';
+import { setPasswordLink } from '../settings/first-run.js';
+import { sessionStoreFor } from '../settings/index.js';
 
 const ACTOR: Actor = { actor: 'cli', source: 'cli' };
 const EXIT_USAGE = 2;
@@ -92,10 +96,35 @@ function buildProgram(print: Printer): Command {
     .requiredOption('--org <name>', 'organization name')
     .requiredOption('--login <login>', 'login name (an e-mail address)')
     .option('--role <name>', 'role to assign (repeatable)', collect, [])
-    .action((o: { org: string; login: string; role: string[] }) =>
+    .option('--password', 'set a password for the settings page, read from stdin or a prompt (never from argv)')
+    .action(async (o: { org: string; login: string; role: string[]; password?: boolean }) => {
+      let passwordHash: string | null = null;
+      if (o.password) {
+        const password = await readPassword().catch((e: Error) => {
+          throw new UsageError(e.message);
+        });
+        const problem = passwordProblem(password);
+        if (problem) throw new UsageError(problem);
+        passwordHash = await hashPassword(password);
+      }
+      return withStore(async (s) => {
+        const created = await s.admin.createUser(ACTOR, o.org, o.login, o.role, passwordHash);
+        print(`user ${created.loginName} created (${created.id})${passwordHash ? ' with a password' : ''}`, created);
+      });
+    });
+  user
+    .command('set-password-link')
+    .description('print a one-time link with which the user sets a password for the settings page')
+    .requiredOption('--login <login>', 'login name')
+    .action((o: { login: string }) =>
       withStore(async (s) => {
-        const created = await s.admin.createUser(ACTOR, o.org, o.login, o.role);
-        print(`user ${created.loginName} created (${created.id})`, created);
+        const config = loadConfig();
+        const found = await s.db.selectFrom('users').select('id').where('login_key', '=', o.login.trim().toLowerCase()).executeTakeFirst();
+        if (!found) throw new UsageError(`user "${o.login}" not found`);
+        const { token, expiresAt } = await sessionStoreFor(s, config.settings).createPasswordLink(found.id);
+        const base = config.server.publicUrl || `http://localhost:${config.server.port}`;
+        const link = setPasswordLink(base, token);
+        print(`${link}\nOne-time link for ${o.login}, valid until ${expiresAt}.`, { login: o.login, link, expiresAt });
       }),
     );
   for (const [name, enabled] of [['enable', true], ['disable', false]] as const) {

@@ -27,6 +27,8 @@ export const ENV_KEYS: Record<string, string> = {
   REDIS_COMMAND_TIMEOUT_MS: 'redis.commandTimeoutMs',
   CACHE_STALE_MAX_MS: 'cache.staleMaxMs',
   LAST_USED_FLUSH_MS: 'lastUsed.flushIntervalMs',
+  PLATFORM_SESSION_SECRET: 'settings.platformSession.secret',
+  PLATFORM_SESSION_PUBLIC_KEY: 'settings.platformSession.publicKey',
 };
 
 export class ConfigError extends Error {

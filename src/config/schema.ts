@@ -101,6 +101,21 @@ export const configSchema = z
         .describe('Path of the Prometheus endpoint; empty turns it off.'),
       otlpEndpoint: optionalUrl.describe('OTLP/HTTP traces endpoint (e.g. http://collector:4318/v1/traces); empty = no tracing.'),
     }),
+    // The settings page and its JSON API (src/settings/).
+    settings: z.object({
+      sessionTtlMinutes: z.coerce.number().int().min(1).max(7 * 24 * 60).describe('Lifetime of a settings session.'),
+      passwordLinkTtlMinutes: z.coerce.number().int().min(1).max(7 * 24 * 60).describe('Lifetime of a one-time set-password link.'),
+      demoUser: z.boolean().describe('First start on an empty store (development only): create a demo user and print a set-password link.'),
+      // A session handed over by the platform: a signed JWT in a cookie (HS256 secret or RS/ES public key).
+      platformSession: z.object({
+        cookie: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).describe('Name of the cookie carrying the platform session JWT.'),
+        secret: z.union([z.literal(''), z.string().min(32, 'must be at least 32 characters')]).describe('HS256 key of the platform session JWT (or use publicKey).'),
+        publicKey: z.string().describe('PEM public key (RS/ES) of the platform session JWT.'),
+        issuer: z.string().describe('Expected `iss` of the platform session JWT (empty = not checked).'),
+        audience: z.string().describe('Expected `aud` of the platform session JWT (empty = not checked).'),
+        loginClaim: z.string().min(1).describe("The claim that carries the user's login name."),
+      }),
+    }),
     log: z.object({
       level: z.enum(['error', 'warn', 'info', 'debug', 'silent']).describe('Log level.'),
       access: z.boolean().describe('One JSON access line per request.'),

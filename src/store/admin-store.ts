@@ -294,6 +294,31 @@ export class AdminStore {
     });
   }
 
+  async renameApiToken(who: Actor, id: string, name: string): Promise<ApiTokenView> {
+    const clean = checkName(name, 'token name');
+    return this.db.transaction().execute(async (trx) => {
+      const token = await this.tokenById(trx, id);
+      const dup = await trx.selectFrom('api_tokens').select('id').where('user_id', '=', token.user_id).where('name', '=', clean).where('id', '!=', id).executeTakeFirst();
+      if (dup) throw conflict(`token named "${clean}"`);
+      await trx.updateTable('api_tokens').set({ name: clean }).where('id', '=', id).execute();
+      const user = await trx.selectFrom('users').select(['login_name', 'organization_id']).where('id', '=', token.user_id).executeTakeFirstOrThrow();
+      // The cached token record carries its name (it is shown in the identity header's audit trail).
+      await this.changed(trx, [cacheKeys.token(token.token_hash)]);
+      await this.audit(trx, who, { action: 'token.rename', targetKind: 'api_token', targetId: id, organizationId: user.organization_id, detail: { from: token.name, to: clean } });
+      return toView({ ...token, name: clean }, user.login_name);
+    });
+  }
+
+  /** Sets (or with null, removes) a user's local sign-in password hash; never the password itself. */
+  async setUserPasswordHash(who: Actor, userId: string, passwordHash: string | null): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const user = await trx.selectFrom('users').select(['id', 'organization_id']).where('id', '=', userId).executeTakeFirst();
+      if (!user) throw notFound(`user "${userId}"`);
+      await trx.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
+      await this.audit(trx, who, { action: passwordHash ? 'user.password.set' : 'user.password.clear', targetKind: 'user', targetId: userId, organizationId: user.organization_id });
+    });
+  }
+
   async deleteApiToken(who: Actor, id: string): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       const token = await this.tokenById(trx, id);

@@ -98,6 +98,29 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('audit_events_target').on('audit_events').columns(['target_kind', 'target_id']).execute();
       },
     },
+    // The settings page's sign-in sessions and one-time set-password links (see src/settings/).
+    // Only hashes of the cookie value and of the link token are stored.
+    '0002_settings_sessions': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('settings_sessions')
+          .addColumn('id_hash', 'text', (c) => c.primaryKey())
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('csrf_token', 'text', (c) => c.notNull())
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('settings_sessions_user').on('settings_sessions').column('user_id').execute();
+        await db.schema
+          .createTable('settings_password_links')
+          .addColumn('token_hash', 'text', (c) => c.primaryKey())
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

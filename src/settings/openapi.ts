@@ -1,0 +1,188 @@
+// settings/: the OpenAPI 3.1 description of the settings JSON API, served at
+// /settings/api/openapi.json. The integration tests validate real responses against these schemas.
+const error = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+const json = (description: string, ref: string) => ({ description, content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } } });
+const body = (ref: string) => ({ required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } } });
+const csrf = { $ref: '#/components/parameters/CsrfToken' };
+const tokenId = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+const authErrors = { '401': error('No session, or it expired (SessionRequired, SessionExpired).') };
+const writeErrors = { ...authErrors, '403': error('CSRF token missing or wrong.'), '415': error('The body is not application/json.') };
+const dateTime = { type: 'string', format: 'date-time' };
+const nullableDateTime = { type: ['string', 'null'], format: 'date-time' };
+
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Gatehouse settings API',
+    version: '1.0.0',
+    description:
+      'The JSON API behind the "API Tokens and Apps" page. Authenticated by the session cookie; every request that changes something also needs the X-CSRF-Token header returned by GET /me. Errors use the platform error body.',
+  },
+  servers: [{ url: '/settings/api' }],
+  security: [{ session: [] }],
+  paths: {
+    '/session': {
+      post: {
+        summary: 'Sign in with a login name and password',
+        security: [],
+        requestBody: body('SignIn'),
+        responses: { '200': json('Signed in; sets the session cookie.', 'Me'), '400': error('Invalid body.'), '401': error('Wrong login name or password.'), '429': error('Too many failed sign-ins from this address for this login; see Retry-After.') },
+      },
+      delete: { summary: 'Sign out', parameters: [csrf], responses: { '204': { description: 'Signed out.' }, ...writeErrors } },
+    },
+    '/password': {
+      post: {
+        summary: 'Set a password with a one-time link token, and sign in',
+        security: [],
+        requestBody: body('SetPassword'),
+        responses: { '200': json('Password set; signed in.', 'Me'), '400': error('Weak password, or the link is invalid, used or expired.'), '429': error('Too many failed attempts from this address; see Retry-After.') },
+      },
+    },
+    '/me': { get: { summary: 'The signed-in user and the CSRF token', responses: { '200': json('The session.', 'Me'), ...authErrors } } },
+    '/tokens': {
+      get: { summary: "The user's API tokens (never their secrets)", responses: { '200': json('The tokens.', 'TokenList'), ...authErrors } },
+      post: {
+        summary: 'Create an API token; it starts disabled. The response is the only one that ever carries the secret.',
+        parameters: [csrf],
+        requestBody: body('CreateToken'),
+        responses: { '201': json('Created.', 'CreatedToken'), '400': error('Invalid name or expiry.'), '409': error('The user already has a token of that name.'), ...writeErrors },
+      },
+    },
+    '/tokens/{id}': {
+      patch: {
+        summary: 'Rename, enable or disable, or change the expiry of a token',
+        parameters: [tokenId, csrf],
+        requestBody: body('UpdateToken'),
+        responses: {
+          '200': json('Updated.', 'Token'),
+          '400': error('Invalid body.'),
+          '404': error("No such token (also for another user's token)."),
+          '409': error('The user already has a token of that name.'),
+          ...writeErrors,
+        },
+      },
+      delete: {
+        summary: 'Delete a token; integrations using it stop working at once',
+        parameters: [tokenId, csrf],
+        responses: { '204': { description: 'Deleted.' }, '404': error("No such token (also for another user's token)."), ...writeErrors },
+      },
+    },
+    '/org-tokens': {
+      get: { summary: 'The organization API tokens section (deprecated tokens)', responses: { '200': json('The section and its tokens.', 'OrgTokens'), ...authErrors } },
+      post: {
+        summary: 'Create an organization API token (not available yet)',
+        parameters: [csrf],
+        responses: { '403': error('The section is disabled: the reason says why.'), '404': error('The organization does not use organization tokens.'), '501': error('Not available yet.'), ...authErrors },
+      },
+    },
+    '/org-tokens/{id}': {
+      patch: { summary: 'Enable, disable or rename an organization token (not available yet)', parameters: [tokenId, csrf], responses: { '404': error('No such organization token.'), ...writeErrors } },
+      delete: { summary: 'Delete an organization token (not available yet)', parameters: [tokenId, csrf], responses: { '404': error('No such organization token.'), ...writeErrors } },
+    },
+    '/apps': { get: { summary: 'OAuth applications the user authorized', responses: { '200': json('The grants.', 'AppList'), ...authErrors } } },
+    '/apps/{grantId}': {
+      delete: {
+        summary: "Revoke an application's access",
+        parameters: [{ name: 'grantId', in: 'path', required: true, schema: { type: 'string' } }, csrf],
+        responses: { '204': { description: 'Revoked.' }, '404': error('No such authorization.'), ...writeErrors },
+      },
+    },
+  },
+  components: {
+    securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'gatehouse_session' } },
+    parameters: { CsrfToken: { name: 'X-CSRF-Token', in: 'header', required: true, schema: { type: 'string' } } },
+    schemas: {
+      Error: {
+        type: 'object',
+        required: ['ErrorId', 'Message', 'SupportId'],
+        additionalProperties: false,
+        properties: { ErrorId: { type: 'string' }, Message: { type: 'string' }, SupportId: { type: 'string' } },
+      },
+      SignIn: {
+        type: 'object',
+        required: ['login', 'password'],
+        additionalProperties: false,
+        properties: { login: { type: 'string' }, password: { type: 'string', writeOnly: true } },
+      },
+      SetPassword: {
+        type: 'object',
+        required: ['token', 'password'],
+        additionalProperties: false,
+        properties: { token: { type: 'string', description: 'From the link fragment (#token=…).' }, password: { type: 'string', minLength: 8, maxLength: 256, writeOnly: true } },
+      },
+      Me: {
+        type: 'object',
+        required: ['user', 'apiPermission', 'csrfToken', 'sessionExpiresAt'],
+        additionalProperties: false,
+        properties: {
+          user: {
+            type: 'object',
+            required: ['id', 'loginName', 'organization'],
+            additionalProperties: false,
+            properties: {
+              id: { type: 'string' },
+              loginName: { type: 'string' },
+              organization: { type: 'object', required: ['id', 'name'], additionalProperties: false, properties: { id: { type: 'string' }, name: { type: 'string' } } },
+            },
+          },
+          apiPermission: { enum: ['allowed', 'denied', 'not-granted'] },
+          csrfToken: { type: 'string' },
+          sessionExpiresAt: dateTime,
+        },
+      },
+      Token: {
+        type: 'object',
+        required: ['id', 'name', 'hint', 'origin', 'enabled', 'expiresAt', 'createdAt', 'lastUsedAt', 'lastUsedIp'],
+        additionalProperties: false,
+        properties: {
+          id: { type: 'string' },
+          name: { type: 'string', minLength: 1, maxLength: 100 },
+          hint: { type: 'string', description: 'gtu_…abcd: the prefix and last four characters.' },
+          origin: { enum: ['minted', 'legacy'] },
+          enabled: { type: 'boolean' },
+          expiresAt: nullableDateTime,
+          createdAt: dateTime,
+          lastUsedAt: nullableDateTime,
+          lastUsedIp: { type: ['string', 'null'] },
+        },
+      },
+      TokenList: { type: 'array', items: { $ref: '#/components/schemas/Token' } },
+      CreateToken: {
+        type: 'object',
+        required: ['name'],
+        additionalProperties: false,
+        properties: { name: { type: 'string', minLength: 1, maxLength: 100 }, expiresAt: nullableDateTime },
+      },
+      CreatedToken: {
+        type: 'object',
+        required: ['token', 'secret'],
+        additionalProperties: false,
+        properties: {
+          token: { $ref: '#/components/schemas/Token' },
+          secret: { type: 'string', pattern: '^gtu_[0-9A-Za-z]{36}$', description: 'Shown once; never again.' },
+        },
+      },
+      UpdateToken: {
+        type: 'object',
+        minProperties: 1,
+        additionalProperties: false,
+        properties: { name: { type: 'string', minLength: 1, maxLength: 100 }, enabled: { type: 'boolean' }, expiresAt: nullableDateTime },
+      },
+      OrgTokens: {
+        type: 'object',
+        required: ['section', 'tokens'],
+        additionalProperties: false,
+        properties: {
+          section: {
+            type: 'object',
+            required: ['visible', 'enabled', 'reason', 'warning'],
+            additionalProperties: false,
+            properties: { visible: { type: 'boolean' }, enabled: { type: 'boolean' }, reason: { type: ['string', 'null'] }, warning: { type: 'string' } },
+          },
+          tokens: { type: 'array', maxItems: 0 },
+        },
+      },
+      AppList: { type: 'array', maxItems: 0, items: { type: 'object' } },
+    },
+  },
+} as const;

@@ -1,0 +1,72 @@
+// web/page: the settings JSON API as the page uses it. Same-origin fetches; the CSRF token from
+// /me goes on every request that changes something.
+export interface Me {
+  user: { id: string; loginName: string; organization: { id: string; name: string } };
+  apiPermission: 'allowed' | 'denied' | 'not-granted';
+  csrfToken: string;
+  sessionExpiresAt: string;
+}
+export interface Token {
+  id: string;
+  name: string;
+  hint: string;
+  origin: 'minted' | 'legacy';
+  enabled: boolean;
+  expiresAt: string | null;
+  createdAt: string;
+  lastUsedAt: string | null;
+  lastUsedIp: string | null;
+}
+export interface OrgTokens {
+  section: { visible: boolean; enabled: boolean; reason: string | null; warning: string };
+  tokens: unknown[];
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const BASE = '/settings/api';
+let csrfToken = '';
+let onSessionEnded: (() => void) | undefined;
+
+/** Called when a request finds the session gone (expired, signed out elsewhere). */
+export function whenSessionEnds(fn: () => void): void {
+  onSessionEnded = fn;
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET') headers['X-CSRF-Token'] = csrfToken;
+  const res = await fetch(BASE + path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
+  if (res.status === 204) return undefined as T;
+  const data = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+  if (res.status === 401 && (data.ErrorId === 'SessionExpired' || data.ErrorId === 'SessionRequired') && path !== '/me') onSessionEnded?.();
+  if (!res.ok) throw new ApiError(res.status, String(data.ErrorId ?? 'Error'), String(data.Message ?? `Request failed (${res.status}).`));
+  return data as T;
+}
+
+function remember(me: Me): Me {
+  csrfToken = me.csrfToken;
+  return me;
+}
+
+export const api = {
+  me: () => call<Me>('GET', '/me').then(remember),
+  signIn: (login: string, password: string) => call<Me>('POST', '/session', { login, password }).then(remember),
+  setPassword: (token: string, password: string) => call<Me>('POST', '/password', { token, password }).then(remember),
+  signOut: () => call<void>('DELETE', '/session'),
+  tokens: () => call<Token[]>('GET', '/tokens'),
+  createToken: (name: string, expiresAt: string | null) => call<{ token: Token; secret: string }>('POST', '/tokens', { name, expiresAt }),
+  updateToken: (id: string, patch: Partial<Pick<Token, 'name' | 'enabled' | 'expiresAt'>>) => call<Token>('PATCH', `/tokens/${encodeURIComponent(id)}`, patch),
+  deleteToken: (id: string) => call<void>('DELETE', `/tokens/${encodeURIComponent(id)}`),
+  orgTokens: () => call<OrgTokens>('GET', '/org-tokens'),
+  apps: () => call<unknown[]>('GET', '/apps'),
+};

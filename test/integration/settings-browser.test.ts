@@ -1,0 +1,157 @@
+// The settings page in a real browser: playwright-core driving Debian's Chromium (/usr/bin/chromium,
+// installed by .ci/run). Sign in, create a token, copy it from the page, call the REST gateway with
+// it (401: new tokens start disabled), flip the slider (200), delete it (401). A screenshot of each
+// state goes to test/artifacts/ (gitignored).
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { sql } from 'kysely';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedUser, TEST_ACTOR, type SeededUser } from '../helpers/fixtures.js';
+import { givePassword, PASSWORD } from '../helpers/settings-client.js';
+import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { createTestStore, TEST_DB, type TestStore } from '../helpers/test-store.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = join(import.meta.dirname, '../artifacts');
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+let ts: TestStore;
+let gw: TestGateway;
+let user: SeededUser;
+let profile: string;
+let context: BrowserContext;
+let page: Page;
+
+beforeAll(async () => {
+  ts = await createTestStore();
+  gw = await startTestGateway({ store: ts.store, storeUrl: ts.url });
+  user = await seedUser(ts.store);
+  await givePassword(ts.store, user.userId);
+  // The organization still uses the deprecated organization tokens: the page shows that section too.
+  await ts.store.admin.setOrganizationFeature(TEST_ACTOR, user.org, 'OrganizationApiToken', true);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  // A fresh profile per run (playwright's launchPersistentContext passes it as --user-data-dir).
+  profile = mkdtempSync(join(tmpdir(), 'gatehouse-chromium-'));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    viewport: { width: 1100, height: 900 },
+    permissions: ['clipboard-read', 'clipboard-write'],
+  });
+  context.setDefaultTimeout(10_000);
+  page = context.pages()[0] ?? (await context.newPage());
+}, 60_000);
+afterAll(async () => {
+  await context?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+  await gw?.close();
+  await ts?.drop();
+});
+
+const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `settings-${TEST_DB}-${name}.png`), fullPage: true });
+const callGateway = async (token: string) => {
+  await gw.gateway.follower.poll();
+  return request(gw.url).get('/Api/v6/envelope/1').set('apiToken', token);
+};
+
+describe('the settings page in Chromium', () => {
+  it('signs in, creates a token that starts disabled, enables it, deletes it — and the gateway follows', async () => {
+    await page.goto(`${gw.url}/settings`);
+    await page.getByLabel('Login name').fill(user.login);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'API Tokens and Apps', exact: true }).waitFor();
+    await page.getByRole('heading', { name: 'Apps and Connections' }).waitFor();
+    await page.getByRole('heading', { name: 'Organization API Tokens (deprecated)' }).waitFor();
+    await page.getByText("reaches every user's envelopes").waitFor();
+    await shot('1-signed-in');
+
+    // Create: the secret is shown once, with a copy button and a plain warning.
+    await page.getByRole('button', { name: 'Add new API Token' }).click();
+    await page.getByLabel('Token name').fill('Browser test');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const secretRegion = page.getByRole('region', { name: 'Your new token “Browser test”' });
+    await secretRegion.waitFor();
+    await secretRegion.getByText('It will not be shown again').waitFor();
+    await page.getByRole('button', { name: 'Copy token' }).click();
+    await page.getByText('Copied to the clipboard.').waitFor();
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    expect(copied).toMatch(/^gtu_[0-9A-Za-z]{36}$/);
+    expect(copied).toBe(await page.getByLabel('Secret of token Browser test').inputValue());
+    await shot('2-secret-shown');
+
+    // New tokens start disabled: the gateway refuses it.
+    const disabled = await callGateway(copied);
+    expect(disabled.status).toBe(401);
+    expect(disabled.body.ErrorId).toBe('CredentialDisabled');
+
+    // Dismiss the secret; it is gone from the page for good.
+    await page.getByRole('button', { name: 'Done, I copied it' }).click();
+    expect(await page.content()).not.toContain(copied);
+
+    // Flip the slider, by keyboard.
+    const slider = page.getByRole('switch', { name: /“Browser test”/ });
+    await expect(slider.isChecked()).resolves.toBe(false);
+    await page.locator('li', { hasText: 'Browser test' }).getByText('New tokens start disabled.').waitFor();
+    await slider.focus();
+    await page.keyboard.press('Space');
+    await page.getByText('Enabled: “Browser test” works').waitFor();
+    await shot('3-enabled');
+    expect((await callGateway(copied)).status).toBe(200);
+
+    // Delete, with a confirmation that names the token.
+    await page.getByRole('button', { name: 'Delete token Browser test' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete token “Browser test”?' });
+    await dialog.waitFor();
+    await dialog.getByText('Every integration that uses “Browser test”').waitFor();
+    await shot('4-delete-confirmation');
+    await dialog.getByRole('button', { name: 'Delete “Browser test”' }).click();
+    await page.getByRole('switch', { name: /“Browser test”/ }).waitFor({ state: 'detached' });
+    await shot('5-deleted');
+    const deleted = await callGateway(copied);
+    expect(deleted.status).toBe(401);
+    expect(deleted.body.ErrorId).toBe('CredentialUnknown');
+  });
+
+  it('works by keyboard: a delete confirmation opens on Cancel and Escape closes it, deleting nothing', async () => {
+    const deleteButton = page.getByRole('button', { name: 'Delete token Integration A' });
+    await deleteButton.focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Delete token “Integration A”?' });
+    await dialog.waitFor();
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Cancel');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    await page.getByRole('switch', { name: /“Integration A”/ }).waitFor();
+  });
+
+  it('is readable at 400 px: one column, no horizontal scrolling', async () => {
+    await page.setViewportSize({ width: 400, height: 900 });
+    await page.reload();
+    await page.getByRole('heading', { name: 'API Tokens', exact: true }).waitFor();
+    await shot('6-narrow');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(400);
+  });
+
+  it('loads nothing from the network but the gateway', async () => {
+    const origins = new Set<string>();
+    page.on('request', (r) => origins.add(new URL(r.url()).origin));
+    await page.reload();
+    await page.getByRole('heading', { name: 'API Tokens', exact: true }).waitFor();
+    expect([...origins]).toEqual([gw.url]);
+  });
+
+  it('returns to sign-in, saying why, when the session expires under the page', async () => {
+    await sql`update settings_sessions set expires_at = ${new Date(Date.now() - 1000).toISOString()} where user_id = ${user.userId}`.execute(ts.store.db);
+    await page.getByRole('button', { name: 'Add new API Token' }).click();
+    await page.getByLabel('Token name').fill('Too late');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.getByText('Your session has ended; sign in again.').waitFor();
+    await shot('7-session-ended');
+  });
+});
