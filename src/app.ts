@@ -20,6 +20,9 @@ import { createForwarder, type Forwarder } from './proxy/forward.js';
 import { identitySigner } from './proxy/identity.js';
 import { normalizePath } from './proxy/normalize-path.js';
 import { createRouteTable, isRestPath } from './proxy/routes.js';
+import { createStreamForwarder } from './proxy/stream-forward.js';
+import { soapGateway } from './soap/gateway.js';
+import { wsdlServer } from './soap/wsdl.js';
 import type { Store } from './store/index.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -93,6 +96,21 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     signIdentity: identitySigner({ ...config.identity, secret: deps.identitySecret }),
     logger,
   });
+  // SOAP: its own streaming forwarder (the preamble is edited, the rest piped through)
+  const soapForwarder = createStreamForwarder({ target: deps.upstreams[config.soap.upstream], timeoutMs: config.proxy.timeoutMs, maxSockets: config.proxy.maxSockets });
+  const soapPaths = new Set(config.soap.paths.map((p) => p.toLowerCase()));
+  const handleSoap = soapGateway({
+    limits: { preambleBytes: config.soap.preambleLimitBytes, maxDepth: config.soap.maxDepth, maxAttributes: config.soap.maxAttributes, maxNameLength: config.soap.maxNameLength },
+    records,
+    forward: soapForwarder,
+    upstream: config.soap.upstream,
+    signIdentity: identitySigner({ ...config.identity, secret: deps.identitySecret }),
+    serveWsdl: wsdlServer({ publicUrl: config.server.publicUrl }),
+    logger,
+    allowOrgTokens: config.orgTokens.allowSoap,
+    // Organization tokens: wire `authenticateOrgToken` here once they exist.
+  });
+
   const web = healthRoutes(store);
   web.use((req, res) => sendRestError(res, new RouteNotFound(), requestIdOf(req)));
 
@@ -103,6 +121,10 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     if (config.log.access) logAccessOnFinish(logger, req, res, ctx);
     // Dispatch on the normalized path, so `/./Api/..` or `/%41pi/..` cannot slip past the pipeline.
     const normalized = normalizePath(req.url ?? '/');
+    if (normalized.ok && soapPaths.has(normalized.path.toLowerCase())) {
+      void handleSoap(req, res, ctx, normalized.path, normalized.query);
+      return;
+    }
     if (!normalized.ok || isRestPath(normalized.path)) {
       void handleRest(req, res, ctx, normalized);
       return;
@@ -125,6 +147,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       for (const f of Object.values(forwarders)) f.close();
+      soapForwarder.close();
     },
   };
 }

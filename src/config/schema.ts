@@ -45,6 +45,20 @@ export const configSchema = z
       issuer: z.string().min(1),
       audience: z.string().min(1),
     }),
+    /** The SOAP surface: paths (matched case-insensitively), its upstream, and the scan's bounds. */
+    soap: z.object({
+      paths: z.array(z.string().regex(/^\/[A-Za-z0-9._~\/-]*$/, 'must be a plain absolute path')).min(1),
+      upstream: z.enum(UPSTREAM_NAMES),
+      /** Bytes buffered to find the credential; the rest of a message streams through untouched. */
+      preambleLimitBytes: z.coerce.number().int().min(1024).max(16 * 1024 * 1024),
+      maxDepth: z.coerce.number().int().min(4).max(1000),
+      maxAttributes: z.coerce.number().int().min(1).max(10000),
+      maxNameLength: z.coerce.number().int().min(16).max(10000),
+    }),
+    orgTokens: z.object({
+      /** Accept organization tokens on the SOAP API (DESIGN.md §3.4). */
+      allowSoap: z.boolean(),
+    }),
     log: z.object({
       level: z.enum(['error', 'warn', 'info', 'debug', 'silent']),
       access: z.coerce.boolean(),
