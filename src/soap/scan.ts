@@ -196,6 +196,8 @@ export class EnvelopeScanner {
     const el = this.stack.pop()!;
     const depth = this.stack.length + 1;
     const end = this.parser.position;
+    // saxes reports a mismatched close tag only after closing the open ones for it: check it first.
+    if (!el.selfClosing && this.text.slice(this.text.lastIndexOf('</', end - 1) + 2, end - 1).trim() !== tag.name) throw new XmlMalformed();
     const value = (this.collecting ?? '').trim();
     this.collecting = undefined;
     if (depth === 2 && el.local === 'Body') throw DONE;
