@@ -281,4 +281,55 @@ describe('what the upstream receives', () => {
       await local.close();
     }
   });
+
+  it('an upstream slower than the timeout is a Server Fault', async () => {
+    const silent = http.createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const local = await startTestGateway({
+      store: ts.store,
+      storeUrl: ts.url,
+      upstream: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+      overrides: { proxy: { timeoutMs: 200 } },
+    });
+    try {
+      const res = await fetch(`${local.url}/api.asmx`, {
+        method: 'POST',
+        headers: { 'Content-Type': `application/soap+xml; charset=utf-8; action="${TNS}SendEnvelope_v1"` },
+        body: `<env:Envelope xmlns:env="${SOAP12_NS}"><env:Body><SendEnvelope_v1 xmlns="${TNS}"><authorizationXml>${authXml(alice.token).replace(/</g, '&lt;')}</authorizationXml></SendEnvelope_v1></env:Body></env:Envelope>`,
+      });
+      const text = await res.text();
+      expect(res.status).toBe(500);
+      expect(res.headers.get('content-type')).toBe('application/soap+xml; charset=utf-8');
+      expect(text).toContain('<env:Value>env:Receiver</env:Value>');
+      expect(text).toContain('<error>UpstreamTimeout</error>');
+    } finally {
+      await local.close();
+      silent.closeAllConnections();
+      silent.close();
+    }
+  });
+
+  it('a chunked request (no Content-Length) streams through chunked', async () => {
+    const cap = await captureUpstream();
+    const local = await startTestGateway({ store: ts.store, storeUrl: ts.url, upstream: cap.url });
+    try {
+      const parts = [envelope11(authHeader(alice.token), `<SendEnvelope_v1 xmlns="${TNS}"><envelopeXml>`), 'x'.repeat(300_000), '</envelopeXml></SendEnvelope_v1></soap:Body></soap:Envelope>'];
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = http.request(`${local.url}/api.asmx`, { method: 'POST', headers: V11 });
+        req.on('response', (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        });
+        req.on('error', reject);
+        for (const p of parts) req.write(p);
+        req.end();
+      });
+      expect(status).toBe(200);
+      expect(cap.seen[0]!.headers['transfer-encoding']).toBe('chunked');
+      expect(cap.seen[0]!.body.toString()).toBe(parts.join('').replace(authHeader(alice.token), ''));
+    } finally {
+      await local.close();
+      await cap.close();
+    }
+  });
 });
