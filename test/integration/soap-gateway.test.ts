@@ -1,7 +1,12 @@
 // The SOAP gateway end to end: a real SOAP client (the `soap` package) generated from the gateway's
 // own ?wsdl, over SOAP 1.1 and 1.2, through the gateway to the real sample upstream; hostile
 // messages over raw HTTP; the exact bytes the upstream receives, through a capturing upstream.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import * as soap from 'soap';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -264,6 +269,25 @@ describe('what the upstream receives', () => {
     } finally {
       await local.close();
       await cap.close();
+    }
+  });
+
+  it('curl, which sends Expect: 100-continue for bodies over 1 MB, gets 100 Continue and its answer', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-curl-'));
+    try {
+      const file = join(dir, 'body.xml');
+      writeFileSync(file, envelope11(authHeader(alice.token), `<SendEnvelope_v1 xmlns="${TNS}"><envelopeXml>${'QUJD'.repeat(400_000)}</envelopeXml></SendEnvelope_v1>`));
+      const { stdout, stderr } = await promisify(execFile)(
+        'curl',
+        ['-sv', '--max-time', '20', `${gw.url}/api.asmx`, '-H', `Content-Type: ${V11['Content-Type']}`, '-H', `SOAPAction: ${V11.SOAPAction}`, '--data-binary', `@${file}`],
+        { encoding: 'utf8' },
+      );
+      expect(stderr).toContain('> Expect: 100-continue');
+      expect(stderr).toContain('< HTTP/1.1 100 Continue');
+      expect(stderr).toContain('< HTTP/1.1 200 OK');
+      expect(stdout).toContain(`&lt;loginName&gt;${alice.login}&lt;/loginName&gt;`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
