@@ -5,6 +5,7 @@
 // as a child process (`node dist/...`); the gateway's RSS is sampled from /proc every 10 ms.
 // A bare node:http pipe proxy runs beside them as the reference floor for any Node hop.
 // Usage: npm run build && node test/bench/soap-large.mjs [sizeMB ...] [--runs N]
+// BENCH_GATEWAY_NODE_OPTIONS passes V8/Node flags to the gateway child (e.g. --max-semi-space-size=1).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -122,7 +123,7 @@ try {
   children.push(upstream);
   const gateway = spawn(process.execPath, [join(root, 'dist/main.js')], {
     cwd: root,
-    env: { ...process.env, NODE_ENV: 'development', HOST: '127.0.0.1', PORT: String(gwPort), DATABASE_URL: storeUrl, UPSTREAM_URL: upstreamUrl, IDENTITY_SECRET: secret, LOG_LEVEL: 'warn' },
+    env: { ...process.env, NODE_OPTIONS: process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '', NODE_ENV: 'development', HOST: '127.0.0.1', PORT: String(gwPort), DATABASE_URL: storeUrl, UPSTREAM_URL: upstreamUrl, IDENTITY_SECRET: secret, LOG_LEVEL: 'warn' },
     stdio: 'inherit',
   });
   children.push(gateway);

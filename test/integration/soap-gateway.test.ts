@@ -133,6 +133,9 @@ describe.each(VERSIONS)('a real SOAP %s client', (version) => {
     const c = await client(version);
     c.addSoapHeader(`<AuthorizationHeader xmlns="${TNS}"><organizationKey>${mintToken('organization')}</organizationKey><userLoginName>${alice.login}</userLoginName></AuthorizationHeader>`);
     expect(await faultOf(c.SendEnvelope_v1Async({ envelopeXml: 'x' }))).toEqual({ ...sender, error: 'OrgTokenNotAllowed' });
+    const legacy = await client(version);
+    const args = { authorizationXml: authXml(mintToken('organization')), envelopeXml: 'x' };
+    expect(await faultOf(legacy.SendEnvelope_v1Async(args))).toEqual({ ...sender, error: 'OrgTokenNotAllowed' });
   });
 
   it('sees a Fault when the WS-Security Username is not the token user', async () => {
