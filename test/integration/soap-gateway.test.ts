@@ -51,7 +51,10 @@ async function faultOf(call: Promise<unknown>): Promise<{ code: string; error: s
   try {
     await call;
   } catch (e) {
-    const err = e as { root?: { Envelope?: { Body?: { Fault?: Record<string, any> } } }; response?: { status: number } };
+    const err = e as { root?: { Envelope?: { Body?: { Fault?: Record<string, any> } } }; response?: { status: number }; body?: string };
+    // A Fault never echoes a secret
+    expect(err.body).toContain('errorInfo');
+    for (const s of secrets) expect(err.body ?? '').not.toContain(s);
     const f = err.root?.Envelope?.Body?.Fault;
     if (!f) throw e;
     const code = f.faultcode ?? f.Code?.Value;
