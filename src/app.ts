@@ -21,7 +21,7 @@ import { identitySigner } from './proxy/identity.js';
 import { normalizePath } from './proxy/normalize-path.js';
 import { createRouteTable, isRestPath } from './proxy/routes.js';
 import { createStreamForwarder } from './proxy/stream-forward.js';
-import { soapGateway } from './soap/gateway.js';
+import { refusedBeforeBody, soapGateway } from './soap/gateway.js';
 import { wsdlServer } from './soap/wsdl.js';
 import type { Store } from './store/index.js';
 
@@ -132,6 +132,14 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     web(req, res);
   });
   server.keepAliveTimeout = 65_000;
+  // Expect: 100-continue (RFC 9110 §10.1.1), handled deliberately: 100 Continue is sent here
+  // (a SOAP request already refused by its headers gets its Fault instead, before any upload),
+  // and the SOAP forwarder never passes Expect upstream (DESIGN.md §8).
+  server.on('checkContinue', (req, res) => {
+    const n = normalizePath(req.url ?? '/');
+    if (!(n.ok && soapPaths.has(n.path.toLowerCase()) && refusedBeforeBody(req))) res.writeContinue();
+    server.emit('request', req, res);
+  });
 
   await new Promise<void>((resolve) => server.listen(config.server.port, config.server.host, resolve));
   const { port } = server.address() as AddressInfo;

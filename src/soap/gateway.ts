@@ -64,6 +64,15 @@ export function cutOut(bytes: Buffer, cuts: ReadonlyArray<[number, number]>): { 
   return { head: Buffer.concat(parts), removed };
 }
 
+/**
+ * For `Expect: 100-continue`: true when the request will be refused whatever its body holds
+ * (method, media type, charset), so the Fault can go out instead of 100 Continue.
+ */
+export function refusedBeforeBody(req: IncomingMessage): boolean {
+  if (req.method !== 'POST') return false; // GET ?wsdl or a Fault, neither needs the body
+  return readSoapRequestHead(req.headers) instanceof GatehouseError;
+}
+
 export function soapGateway(deps: SoapGatewayDeps) {
   async function authenticate(cred: FoundCredential): Promise<Authenticated | GatehouseError> {
     if (cred.unsupportedPasswordType) return new CredentialMalformed();

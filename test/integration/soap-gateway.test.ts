@@ -278,6 +278,27 @@ describe('what the upstream receives', () => {
     }
   });
 
+  it('Expect: 100-continue with a refused media type gets the Fault instead of 100 Continue', async () => {
+    const answer = await new Promise<{ status: number; continued: boolean; body: string }>((resolve, reject) => {
+      const req = http.request(`${gw.url}/api.asmx`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': 5_000_000, Expect: '100-continue' } });
+      let continued = false;
+      req.on('continue', () => (continued = true));
+      req.on('response', (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => {
+          resolve({ status: res.statusCode!, continued, body });
+          req.destroy();
+        });
+      });
+      req.on('error', (e) => (continued ? reject(e) : undefined));
+      req.flushHeaders();
+    });
+    expect(answer).toMatchObject({ status: 500, continued: false });
+    expect(answer.body).toContain('<error>ContentTypeRefused</error>');
+  });
+
   it('curl, which sends Expect: 100-continue for bodies over 1 MB, gets 100 Continue and its answer', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-curl-'));
     try {
