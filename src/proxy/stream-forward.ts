@@ -1,8 +1,9 @@
 // proxy/: a small streaming forwarder on node:http for bodies the gateway has partly read itself
 // (the SOAP preamble): it sends a body the caller supplies — the edited preamble, then the
 // untouched rest of the request piped through — over a keep-alive Agent, and streams the answer
-// back. Chosen over http-proxy-middleware's `buffer` option because that path skips `proxyReq`
-// when the client sent `Expect: 100-continue` (DESIGN.md §8) and gives no hook on the body bytes.
+// back. Chosen over http-proxy-middleware's `buffer` option: that would need the preamble and the
+// rest glued into one stream anyway, and http-proxy skips its `proxyReq` event (where headers are
+// set) when the client sent `Expect: 100-continue` (DESIGN.md §8); here every step is explicit.
 // Header hygiene is forward.ts's (scrubRequestHeaders); `Expect` is never passed on: the gateway
 // has already answered 100 Continue itself (node:http does so before the request handler runs).
 // Upstream refused/reset → 502, too slow → 504, through onError.
