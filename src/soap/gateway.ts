@@ -95,7 +95,19 @@ export function soapGateway(deps: SoapGatewayDeps) {
     return outcome;
   }
 
+  // Nothing may escape as an unhandled rejection: an unexpected throw is an InternalError Fault.
   return async function handleSoap(req: IncomingMessage, res: ServerResponse, ctx: RequestContext, path: string, query: string): Promise<void> {
+    try {
+      await handle(req, res, ctx, path, query);
+    } catch (e) {
+      deps.logger.error('unexpected error in the SOAP surface', { requestId: ctx.requestId, error: (e as Error).message });
+      ctx.errorCode = 'InternalError';
+      sendSoapFault(res, versionOfContentType(req.headers['content-type']), new InternalError(), ctx.requestId, true);
+      req.resume();
+    }
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse, ctx: RequestContext, path: string, query: string): Promise<void> {
     ctx.surface = 'soap';
     ctx.path = path;
     let version: SoapVersion = versionOfContentType(req.headers['content-type']);
@@ -175,5 +187,5 @@ export function soapGateway(deps: SoapGatewayDeps) {
         refuse(err);
       },
     });
-  };
+  }
 }
