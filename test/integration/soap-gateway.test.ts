@@ -12,6 +12,7 @@ import * as soap from 'soap';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/credentials/token-format.js';
 import { verifyIdentity } from '../../src/proxy/identity.js';
+import { startSampleUpstream } from '../../src/sample-upstream/server.js';
 import { SOAP11_NS, SOAP12_NS, TNS, WSSE_NS } from '../../src/soap/protocol.js';
 import { seedUser, type SeededUser } from '../helpers/fixtures.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
@@ -381,6 +382,21 @@ describe('what the upstream receives', () => {
     } finally {
       await local.close();
       await cap.close();
+    }
+  });
+});
+
+describe('the sample SOAP upstream', () => {
+  it('answers GetVersion_v1 to anyone and refuses other operations without a verified identity', async () => {
+    const up = await startSampleUpstream({ identitySecret: 'x'.repeat(32), issuer: 'gatehouse', audience: 'gatehouse-upstream' });
+    try {
+      const version = await fetch(`${up.url}/api.asmx`, { method: 'POST', headers: V11, body: envelope11('', `<GetVersion_v1 xmlns="${TNS}"/>`) });
+      expect(await version.text()).toContain('&lt;version&gt;26.11.0-sample&lt;/version&gt;');
+      const refused = await fetch(`${up.url}/api.asmx`, { method: 'POST', headers: { ...V11, 'X-Gatehouse-Identity': 'forged' }, body: envelope11('', `<SendEnvelope_v1 xmlns="${TNS}"/>`) });
+      expect(refused.status).toBe(500);
+      expect(await refused.text()).toContain('<error>IdentityMissing</error>');
+    } finally {
+      await up.close();
     }
   });
 });
