@@ -25,6 +25,9 @@ import { createForwarder, type Forwarder } from './proxy/forward.js';
 import { identitySigner } from './proxy/identity.js';
 import { normalizePath } from './proxy/normalize-path.js';
 import { createRouteTable, isRestPath } from './proxy/routes.js';
+import { createStreamForwarder } from './proxy/stream-forward.js';
+import { refusedBeforeBody, soapGateway } from './soap/gateway.js';
+import { wsdlServer } from './soap/wsdl.js';
 import type { Store } from './store/index.js';
 import { recordLastUsed } from './store/last-used.js';
 
@@ -93,6 +96,21 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     logger,
     recordUse: lastUsed.record,
   });
+  // SOAP: its own streaming forwarder (the preamble is edited, the rest piped through)
+  const soapForwarder = createStreamForwarder({ target: deps.upstreams[config.soap.upstream], timeoutMs: config.proxy.timeoutMs, maxSockets: config.proxy.maxSockets });
+  const soapPaths = new Set(config.soap.paths.map((p) => p.toLowerCase()));
+  const handleSoap = soapGateway({
+    limits: { preambleBytes: config.soap.preambleLimitBytes, maxDepth: config.soap.maxDepth, maxAttributes: config.soap.maxAttributes, maxNameLength: config.soap.maxNameLength },
+    records,
+    forward: soapForwarder,
+    upstream: config.soap.upstream,
+    signIdentity: identitySigner({ ...config.identity, secret: deps.identitySecret }),
+    serveWsdl: wsdlServer({ publicUrl: config.server.publicUrl }),
+    logger,
+    allowOrgTokens: config.orgTokens.allowSoap,
+    // Organization tokens: wire `authenticateOrgToken` here once they exist.
+  });
+
   // Everything but the authenticated edge: Express, routes mounted in order.
   const readiness: Readiness = { draining: false };
   const web = express();
@@ -123,6 +141,10 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     if (readiness.draining) res.setHeader('Connection', 'close');
     // Dispatch on the normalized path, so `/./Api/..` or `/%41pi/..` cannot slip past the pipeline.
     const normalized = normalizePath(req.url ?? '/');
+    if (normalized.ok && soapPaths.has(normalized.path.toLowerCase())) {
+      void handleSoap(req, res, ctx, normalized.path, normalized.query);
+      return;
+    }
     if (!normalized.ok || isRestPath(normalized.path)) {
       void handleRest(req, res, ctx, normalized);
       return;
@@ -130,6 +152,14 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     web(req, res);
   });
   server.keepAliveTimeout = 65_000;
+  // Expect: 100-continue (RFC 9110 §10.1.1), handled deliberately: 100 Continue is sent here
+  // (a SOAP request already refused by its headers gets its Fault instead, before any upload),
+  // and the SOAP forwarder never passes Expect upstream (DESIGN.md §8).
+  server.on('checkContinue', (req, res) => {
+    const n = normalizePath(req.url ?? '/');
+    if (!(n.ok && soapPaths.has(n.path.toLowerCase()) && refusedBeforeBody(req))) res.writeContinue();
+    server.emit('request', req, res);
+  });
 
   await new Promise<void>((resolve) => server.listen(config.server.port, config.server.host, resolve));
   const { port } = server.address() as AddressInfo;
@@ -150,6 +180,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       await closed;
       clearTimeout(cut);
       for (const f of Object.values(forwarders)) f.close();
+      soapForwarder.close();
       await lastUsed.stop();
       await cache.close();
       await tracing?.shutdown();
@@ -159,6 +190,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       for (const f of Object.values(forwarders)) f.close();
+      soapForwarder.close();
       await lastUsed.stop();
       await cache.close();
       await tracing?.shutdown();

@@ -116,6 +116,18 @@ export const configSchema = z
         loginClaim: z.string().min(1).describe("The claim that carries the user's login name."),
       }),
     }),
+    // The SOAP surface: paths (matched case-insensitively), its upstream, and the scan's bounds.
+    soap: z.object({
+      paths: z.array(z.string().regex(/^\/[A-Za-z0-9._~\/-]*$/, 'must be a plain absolute path')).min(1).describe('Paths of the SOAP endpoint (WSDL at `<path>?wsdl`).'),
+      upstream: z.enum(UPSTREAM_NAMES).describe('Upstream that receives SOAP calls.'),
+      preambleLimitBytes: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).describe('Bytes buffered to find the credential; the rest of a message streams through untouched.'),
+      maxDepth: z.coerce.number().int().min(4).max(1000).describe('Deepest element nesting accepted in the preamble.'),
+      maxAttributes: z.coerce.number().int().min(1).max(10000).describe('Most attributes accepted on one element.'),
+      maxNameLength: z.coerce.number().int().min(16).max(10000).describe('Longest element or attribute name accepted.'),
+    }),
+    orgTokens: z.object({
+      allowSoap: z.boolean().describe('Accept organization tokens on the SOAP API (for legacy migrations; DESIGN.md §3.4).'),
+    }),
     log: z.object({
       level: z.enum(['error', 'warn', 'info', 'debug', 'silent']).describe('Log level.'),
       access: z.boolean().describe('One JSON access line per request.'),

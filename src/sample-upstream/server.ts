@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifyIdentity, IDENTITY_HEADER, type IdentityClaims } from '../proxy/identity.js';
+import { sampleSoapHandler } from './soap.js';
 
 export interface SampleUpstreamOptions {
   identitySecret: string;
@@ -16,6 +17,7 @@ export interface SampleUpstreamOptions {
 
 export const SAMPLE_VERSION = '26.11.0-sample';
 const ROUTE = /^\/Api\/v(\d+)\/([a-z]+)(?:\/([^/?]*))?/i;
+const SOAP_PATH = /^\/api\.asmx(?:\?|$)/i;
 
 function json(res: ServerResponse, status: number, body: unknown) {
   const text = JSON.stringify(body);
@@ -51,7 +53,9 @@ function describeCaller(claims: IdentityClaims, req: IncomingMessage) {
 }
 
 export function sampleUpstreamHandler(opts: SampleUpstreamOptions) {
+  const soap = sampleSoapHandler(opts);
   return async (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method === 'POST' && SOAP_PATH.test(req.url ?? '')) return soap(req, res);
     const m = ROUTE.exec(req.url ?? '');
     if (!m) return json(res, 404, { ErrorId: 'NotFound', Message: 'No such resource.' });
     const [, version, resource, id] = m;

@@ -1,0 +1,70 @@
+// soap/: the one place a GatehouseError becomes a SOAP Fault (as rest-response.ts is for REST).
+// SOAP 1.1 (W3C Note §4.4): faultcode soap:Client / soap:Server, always HTTP 500 (§6.2).
+// SOAP 1.2 (Part 1 §5.4, Part 2 §7.5.1.2): env:Sender → HTTP 400, env:Receiver → HTTP 500.
+// The detail carries the platform's errorInfo (error = the stable code, errorMsg, requestId).
+// The message never contains a credential; the error classes guarantee that.
+import type { ServerResponse } from 'node:http';
+import type { GatehouseError } from '../pipeline/errors.js';
+import { SOAP11_NS, SOAP12_NS, TNS, type SoapVersion } from './protocol.js';
+
+/** Where the REST wording names HTTP headers, a SOAP client needs its own carriers named. */
+const SOAP_MESSAGES: Record<string, string> = {
+  CredentialMissing:
+    'No credential: send your API token in the AuthorizationHeader SOAP header, a WS-Security UsernameToken, or the authorizationXml parameter.',
+};
+
+const CONTENT_TYPE: Record<SoapVersion, string> = {
+  '1.1': 'text/xml; charset=utf-8',
+  '1.2': 'application/soap+xml; charset=utf-8',
+};
+
+export function escapeXml(s: string): string {
+  return s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
+}
+
+export function faultXml(version: SoapVersion, err: GatehouseError, requestId: string): string {
+  const sender = err.status < 500;
+  const reason = escapeXml(SOAP_MESSAGES[err.code] ?? err.message);
+  const detail =
+    `<errorInfo xmlns="${TNS}"><error>${escapeXml(err.code)}</error><errorMsg>${reason}</errorMsg>` +
+    `<requestId>${escapeXml(requestId)}</requestId></errorInfo>`;
+  if (version === '1.1') {
+    return (
+      `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="${SOAP11_NS}"><soap:Body><soap:Fault>` +
+      `<faultcode>soap:${sender ? 'Client' : 'Server'}</faultcode><faultstring>${reason}</faultstring>` +
+      `<detail>${detail}</detail></soap:Fault></soap:Body></soap:Envelope>`
+    );
+  }
+  return (
+    `<?xml version="1.0" encoding="utf-8"?><env:Envelope xmlns:env="${SOAP12_NS}"><env:Body><env:Fault>` +
+    `<env:Code><env:Value>env:${sender ? 'Sender' : 'Receiver'}</env:Value></env:Code>` +
+    `<env:Reason><env:Text xml:lang="en">${reason}</env:Text></env:Reason>` +
+    `<env:Detail>${detail}</env:Detail></env:Fault></env:Body></env:Envelope>`
+  );
+}
+
+export function faultStatus(version: SoapVersion, err: GatehouseError): number {
+  if (version === '1.1') return 500;
+  return err.status < 500 ? 400 : 500;
+}
+
+/** Answers the Fault; `closeConnection` when the request body was not read to its end. */
+export function sendSoapFault(res: ServerResponse, version: SoapVersion, err: GatehouseError, requestId: string, closeConnection = false): void {
+  if (res.headersSent) {
+    // Too late for a clean answer: cut the connection so the client sees a failure, not a truncated success.
+    res.destroy();
+    return;
+  }
+  const body = faultXml(version, err, requestId);
+  // WWW-Authenticate names HTTP carriers a SOAP client cannot use; Retry-After and Allow still help.
+  const { 'WWW-Authenticate': _ignored, ...headers } = err.headers();
+  res.writeHead(faultStatus(version, err), {
+    ...headers,
+    'Content-Type': CONTENT_TYPE[version],
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+    'X-Request-Id': requestId,
+    ...(closeConnection ? { Connection: 'close' } : {}),
+  });
+  res.end(body);
+}

@@ -1,0 +1,191 @@
+// soap/: the SOAP surface, read top to bottom:
+//   ?wsdl → media type → stream the preamble (extract) → envelope/operation/action checks →
+//   shape → resolve → policy (the same authenticateApiToken and rules as REST) → forward the
+//   edited preamble plus the untouched rest, with X-Gatehouse-Identity.
+// Every refusal becomes a SOAP Fault of the request's version in one place (faults.ts).
+// /!\ Hot path.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Records } from '../cache/records.js';
+import { StoreReadFailed } from '../cache/resolver.js';
+import { authenticateApiToken } from '../credentials/api-token.js';
+import type { Authenticated, Principal } from '../credentials/principal.js';
+import { TOKEN_PREFIXES } from '../credentials/token-format.js';
+import type { RequestContext } from '../observability/access-log.js';
+import type { Logger } from '../observability/logger.js';
+import { CredentialConflict, CredentialMalformed, CredentialMissing, CredentialUnknown, GatehouseError, InternalError, StoreUnavailable } from '../pipeline/errors.js';
+import type { StreamForwarder } from '../proxy/stream-forward.js';
+import { MethodNotAllowed, NotSoapEnvelope, OperationUnknown, OrgTokenNotAllowed, SoapActionMismatch } from './errors.js';
+import { sendSoapFault } from './faults.js';
+import { ENVELOPE_NS, OPERATIONS, PUBLIC_OPERATIONS, readSoapRequestHead, TNS, versionOfContentType, type SoapVersion } from './protocol.js';
+import { readPreamble, type Carrier, type FoundCredential, type ScanLimits } from './scan.js';
+import { isWsdlQuery, type wsdlServer } from './wsdl.js';
+
+/** Organization-token authentication for SOAP: the single hook the org-token work plugs into. */
+export type OrgTokenAuthenticator = (cred: { secret: string; organizationKey?: string; userLoginName?: string }, records: Records) => Promise<Authenticated | GatehouseError>;
+
+export interface SoapGatewayDeps {
+  limits: ScanLimits;
+  records: Records;
+  forward: StreamForwarder;
+  upstream: string;
+  signIdentity: (p: Principal) => string;
+  serveWsdl: ReturnType<typeof wsdlServer>;
+  logger: Logger;
+  /** `orgTokens.allowSoap`: organization tokens are refused on SOAP unless the deployment allows them. */
+  allowOrgTokens: boolean;
+  /** Wired in once organization tokens exist; until then an allowed org token is still refused. */
+  authenticateOrgToken?: OrgTokenAuthenticator;
+}
+
+/** First match wins: the SOAP header element, then WS-Security, then authorizationXml. */
+const PRECEDENCE: Record<Carrier, number> = { 'soap-header': 0, 'ws-security': 1, 'authorization-xml': 2 };
+
+const secretOf = (c: FoundCredential) => c.apiToken || c.organizationKey || '';
+
+/** The one credential of the message, or a conflict when carriers disagree (DESIGN.md §3.1). */
+export function pickCredential(found: readonly FoundCredential[]): FoundCredential | undefined | CredentialConflict {
+  const present = found.filter((c) => secretOf(c) !== '' || c.userLoginName);
+  if (new Set(present.map(secretOf)).size > 1) return new CredentialConflict();
+  return [...present].sort((a, b) => PRECEDENCE[a.carrier] - PRECEDENCE[b.carrier])[0];
+}
+
+/** Removes the byte ranges the upstream must not receive. */
+export function cutOut(bytes: Buffer, cuts: ReadonlyArray<[number, number]>): { head: Buffer; removed: number } {
+  if (cuts.length === 0) return { head: bytes, removed: 0 };
+  const parts: Buffer[] = [];
+  let at = 0;
+  let removed = 0;
+  for (const [s, e] of [...cuts].sort((a, b) => a[0] - b[0])) {
+    parts.push(bytes.subarray(at, s));
+    removed += e - s;
+    at = e;
+  }
+  parts.push(bytes.subarray(at));
+  return { head: Buffer.concat(parts), removed };
+}
+
+/**
+ * For `Expect: 100-continue`: true when the request will be refused whatever its body holds
+ * (method, media type, charset), so the Fault can go out instead of 100 Continue.
+ */
+export function refusedBeforeBody(req: IncomingMessage): boolean {
+  if (req.method !== 'POST') return false; // GET ?wsdl or a Fault, neither needs the body
+  return readSoapRequestHead(req.headers) instanceof GatehouseError;
+}
+
+export function soapGateway(deps: SoapGatewayDeps) {
+  async function authenticate(cred: FoundCredential): Promise<Authenticated | GatehouseError> {
+    if (cred.unsupportedPasswordType) return new CredentialMalformed();
+    const secret = secretOf(cred);
+    // Organization token (deprecated): refused on SOAP unless the deployment allows it
+    if (cred.organizationKey || secret.startsWith(TOKEN_PREFIXES.organization)) {
+      if (!deps.allowOrgTokens || !deps.authenticateOrgToken) return new OrgTokenNotAllowed();
+      return deps.authenticateOrgToken({ secret, organizationKey: cred.organizationKey, userLoginName: cred.userLoginName }, deps.records);
+    }
+    if (cred.apiToken === undefined) return new CredentialMissing();
+    const outcome = await authenticateApiToken(cred.apiToken, deps.records);
+    // WS-Security: the Username must name the token's user
+    if (
+      !(outcome instanceof GatehouseError) &&
+      cred.carrier === 'ws-security' &&
+      cred.userLoginName?.toLowerCase() !== outcome.principal.loginName.toLowerCase()
+    ) {
+      return new CredentialUnknown();
+    }
+    return outcome;
+  }
+
+  // Nothing may escape as an unhandled rejection: an unexpected throw is an InternalError Fault.
+  return async function handleSoap(req: IncomingMessage, res: ServerResponse, ctx: RequestContext, path: string, query: string): Promise<void> {
+    try {
+      await handle(req, res, ctx, path, query);
+    } catch (e) {
+      deps.logger.error('unexpected error in the SOAP surface', { requestId: ctx.requestId, error: (e as Error).message });
+      ctx.errorCode = 'InternalError';
+      sendSoapFault(res, versionOfContentType(req.headers['content-type']), new InternalError(), ctx.requestId, true);
+      req.resume();
+    }
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse, ctx: RequestContext, path: string, query: string): Promise<void> {
+    ctx.surface = 'soap';
+    ctx.path = path;
+    let version: SoapVersion = versionOfContentType(req.headers['content-type']);
+    let bodyRead = false;
+    const refuse = (err: GatehouseError) => {
+      ctx.errorCode = err.code;
+      // A refusal before the body's end closes the connection; the rest is drained, not parsed.
+      sendSoapFault(res, version, err, ctx.requestId, !bodyRead);
+      if (!bodyRead) req.resume();
+    };
+
+    // WSDL
+    if ((req.method === 'GET' || req.method === 'HEAD') && isWsdlQuery(query)) return deps.serveWsdl(req, res, path);
+    if (req.method !== 'POST') return refuse(new MethodNotAllowed());
+
+    // Media type: SOAP version and action
+    const head = readSoapRequestHead(req.headers);
+    if (head instanceof GatehouseError) return refuse(head);
+    version = head.version;
+
+    // Extract: stream only the preamble
+    let preamble;
+    try {
+      preamble = await readPreamble(req, deps.limits);
+    } catch (e) {
+      if (e instanceof GatehouseError) return refuse(e);
+      res.destroy(); // the client went away mid-message
+      return;
+    }
+    bodyRead = preamble.ended;
+    const { scan } = preamble;
+    if (scan.envelopeNs !== ENVELOPE_NS[version]) return refuse(new NotSoapEnvelope());
+    if (scan.operationNs !== TNS || !OPERATIONS.has(scan.operation)) return refuse(new OperationUnknown());
+    if (head.action !== '' && head.action !== TNS + scan.operation) return refuse(new SoapActionMismatch());
+    ctx.path = `${path}#${scan.operation}`;
+    ctx.upstream = deps.upstream;
+
+    const cred = pickCredential(scan.credentials);
+    if (cred instanceof GatehouseError) return refuse(cred);
+
+    // Shape check, resolve, judge (GetVersion_v1 is public: whatever it carries is cut, not judged)
+    let identity: string | undefined;
+    if (!PUBLIC_OPERATIONS.has(scan.operation)) {
+      if (!cred) return refuse(new CredentialMissing());
+      let outcome;
+      try {
+        outcome = await authenticate(cred);
+      } catch (e) {
+        if (e instanceof StoreReadFailed) {
+          deps.logger.error('store read failed', { requestId: ctx.requestId, error: (e.cause as Error)?.message });
+          return refuse(new StoreUnavailable());
+        }
+        deps.logger.error('unexpected error in the SOAP pipeline', { requestId: ctx.requestId, error: (e as Error).message });
+        return refuse(new InternalError());
+      }
+      if (outcome instanceof GatehouseError) return refuse(outcome);
+      const { principal, tier } = outcome;
+      ctx.authKind = principal.authKind;
+      ctx.tokenId = principal.tokenId;
+      ctx.userId = principal.userId;
+      ctx.cacheTier = tier;
+      identity = deps.signIdentity(principal);
+    }
+
+    // Forward: the preamble without its credentials, then the untouched rest
+    const { head: body, removed } = cutOut(preamble.bytes, scan.cuts);
+    const declared = req.headers['content-length'];
+    deps.forward(req, res, {
+      requestId: ctx.requestId,
+      identity,
+      url: path + query,
+      head: body,
+      more: !preamble.ended,
+      contentLength: declared !== undefined && /^\d+$/.test(declared) ? Number(declared) - removed : undefined,
+      onError: (err) => {
+        bodyRead = false;
+        refuse(err);
+      },
+    });
+  }
+}

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { cutOut, pickCredential } from './gateway.js';
+import { EnvelopeScanner, type ScanLimits } from './scan.js';
+import { SOAP11_NS, TNS, WSSE_NS } from './protocol.js';
+
+const LIMITS: ScanLimits = { preambleBytes: 64 * 1024, maxDepth: 32, maxAttributes: 64, maxNameLength: 256 };
+const TOKEN = 'gtu_' + 'a'.repeat(36);
+
+function scanAll(xml: string | Buffer, chunk = 7, limits = LIMITS) {
+  const bytes = Buffer.isBuffer(xml) ? xml : Buffer.from(xml, 'utf8');
+  const s = new EnvelopeScanner(limits);
+  for (let i = 0; i < bytes.length; i += chunk) {
+    const r = s.push(bytes.subarray(i, i + chunk));
+    if (r) return r;
+  }
+  return s.end();
+}
+const codeOf = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (e) {
+    return (e as { code?: string }).code;
+  }
+  return 'no refusal';
+};
+const env = (header: string, body: string) =>
+  `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="${SOAP11_NS}"><soap:Header>${header}</soap:Header><soap:Body>${body}</soap:Body></soap:Envelope>`;
+
+describe('EnvelopeScanner', () => {
+  it('finds the SOAP header credential and cuts exactly that element', () => {
+    const xml = env(`<AuthorizationHeader xmlns="${TNS}"><apiToken>${TOKEN}</apiToken></AuthorizationHeader>`, `<SendEnvelope_v1 xmlns="${TNS}"><envelopeXml>é€😀 data</envelopeXml></SendEnvelope_v1>`);
+    const r = scanAll(xml);
+    expect(r.operation).toBe('SendEnvelope_v1');
+    expect(r.credentials).toEqual([{ carrier: 'soap-header', apiToken: TOKEN }]);
+    const { head } = cutOut(Buffer.from(xml), r.cuts);
+    expect(head.toString()).toBe(env('', `<SendEnvelope_v1 xmlns="${TNS}"><envelopeXml>é€😀 data</envelopeXml></SendEnvelope_v1>`));
+  });
+
+  it('finds a WS-Security UsernameToken; drops the Security header when it held nothing else', () => {
+    const ut = `<wsse:UsernameToken><wsse:Username>bob@example.test</wsse:Username><wsse:Password Type="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText">${TOKEN}</wsse:Password></wsse:UsernameToken>`;
+    const alone = env(`<wsse:Security xmlns:wsse="${WSSE_NS}">${ut}</wsse:Security>`, `<GetEnvelopeById_v1 xmlns="${TNS}"/>`);
+    const r = scanAll(alone, 3);
+    expect(r.credentials).toEqual([{ carrier: 'ws-security', userLoginName: 'bob@example.test', apiToken: TOKEN }]);
+    expect(cutOut(Buffer.from(alone), r.cuts).head.toString()).toBe(env('', `<GetEnvelopeById_v1 xmlns="${TNS}"/>`));
+    const withTs = env(`<wsse:Security xmlns:wsse="${WSSE_NS}"><wsse:Timestamp/>${ut}</wsse:Security>`, `<GetEnvelopeById_v1 xmlns="${TNS}"/>`);
+    const r2 = scanAll(withTs);
+    expect(cutOut(Buffer.from(withTs), r2.cuts).head.toString()).toContain(`<wsse:Security xmlns:wsse="${WSSE_NS}"><wsse:Timestamp/></wsse:Security>`);
+  });
+
+  it('flags a password digest as unsupported', () => {
+    const xml = env(`<wsse:Security xmlns:wsse="${WSSE_NS}"><wsse:UsernameToken><wsse:Username>a</wsse:Username><wsse:Password Type="x#PasswordDigest">zz</wsse:Password></wsse:UsernameToken></wsse:Security>`, `<CancelEnvelope_v1 xmlns="${TNS}"/>`);
+    expect(scanAll(xml).credentials[0]!.unsupportedPasswordType).toBe(true);
+  });
+
+  it('reads authorizationXml (escaped or CDATA) and blanks its content', () => {
+    const escaped = `&lt;authorization&gt;&lt;apiToken&gt;${TOKEN}&lt;/apiToken&gt;&lt;/authorization&gt;`;
+    const xml = env('', `<SendEnvelope_v1 xmlns="${TNS}"><authorizationXml>${escaped}</authorizationXml><envelopeXml>x</envelopeXml></SendEnvelope_v1>`);
+    const r = scanAll(xml, 5);
+    expect(r.credentials).toEqual([{ carrier: 'authorization-xml', apiToken: TOKEN }]);
+    expect(cutOut(Buffer.from(xml), r.cuts).head.toString()).toBe(env('', `<SendEnvelope_v1 xmlns="${TNS}"><authorizationXml></authorizationXml><envelopeXml>x</envelopeXml></SendEnvelope_v1>`));
+    const cdata = env('', `<SendEnvelope_v1 xmlns="${TNS}"><authorizationXml><![CDATA[<authorization><organizationKey>k</organizationKey><userLoginName>u</userLoginName></authorization>]]></authorizationXml></SendEnvelope_v1>`);
+    expect(scanAll(cdata).credentials).toEqual([{ carrier: 'authorization-xml', organizationKey: 'k', userLoginName: 'u' }]);
+  });
+
+  it('stops at the first parameter: the rest of the message is never parsed', () => {
+    const xml = env('', `<SendEnvelope_v1 xmlns="${TNS}"><authorizationXml/><envelopeXml>`) + 'not even <<< xml';
+    const r = scanAll(xml, 4096);
+    expect(r.operation).toBe('SendEnvelope_v1');
+    expect(r.credentials).toEqual([]);
+  });
+
+  it('reports GetVersion_v1 with no credential', () => {
+    expect(scanAll(env('', `<GetVersion_v1 xmlns="${TNS}"/>`))).toMatchObject({ operation: 'GetVersion_v1', operationNs: TNS, credentials: [] });
+  });
+
+  it.each([
+    ['billion laughs', `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><soap:Envelope xmlns:soap="${SOAP11_NS}"><soap:Body>&lol2;</soap:Body></soap:Envelope>`, 'XmlDoctypeRefused'],
+    ['external entity', `<?xml version="1.0"?><!DOCTYPE foo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><soap:Envelope xmlns:soap="${SOAP11_NS}"><soap:Body>&xxe;</soap:Body></soap:Envelope>`, 'XmlDoctypeRefused'],
+    ['undeclared entity', env('', `<GetVersion_v1 xmlns="${TNS}">&xxe;</GetVersion_v1>`), 'XmlMalformed'],
+    ['deep nesting', env('<a>'.repeat(10_000), ''), 'XmlLimitExceeded'],
+    ['a long name', env(`<${'n'.repeat(300)}/>`, ''), 'XmlLimitExceeded'],
+    ['many attributes', env(`<a ${Array.from({ length: 100 }, (_, i) => `a${i}="1"`).join(' ')}/>`, ''), 'XmlLimitExceeded'],
+    ['a huge header', env(`<big>${'x'.repeat(200_000)}</big>`, ''), 'XmlLimitExceeded'],
+    ['truncated XML', env('', `<SendEnvelope_v1 xmlns="${TNS}"><authorizationXml>abc`).slice(0, -40), 'XmlMalformed'],
+    ['an empty body', '', 'XmlMalformed'],
+    ['not an envelope', '<html><body/></html>', 'NotSoapEnvelope'],
+    ['a declared Latin-1 encoding', `<?xml version="1.0" encoding="ISO-8859-1"?><soap:Envelope xmlns:soap="${SOAP11_NS}"/>`, 'EncodingRefused'],
+    ['UTF-16 bytes', Buffer.from('\ufeff' + env('', ''), 'utf16le'), 'EncodingRefused'],
+    ['invalid UTF-8', Buffer.concat(env('', `<SendEnvelope_v1 xmlns="${TNS}"><authorizationXml>|</authorizationXml></SendEnvelope_v1>`).split('|').flatMap((part, i) => (i ? [Buffer.from([0xc3, 0x28]), Buffer.from(part)] : [Buffer.from(part)]))), 'EncodingRefused'],
+    ['a DOCTYPE inside authorizationXml', env('', `<SendEnvelope_v1 xmlns="${TNS}"><authorizationXml>&lt;!DOCTYPE a [&lt;!ENTITY b "c"&gt;]&gt;&lt;authorization/&gt;</authorizationXml></SendEnvelope_v1>`), 'XmlDoctypeRefused'],
+    ['authorizationXml that is not an authorization element', env('', `<SendEnvelope_v1 xmlns="${TNS}"><authorizationXml>&lt;x&gt;</authorizationXml></SendEnvelope_v1>`), 'XmlMalformed'],
+  ])('refuses %s', (_name, xml, code) => {
+    expect(codeOf(() => scanAll(xml))).toBe(code);
+  });
+});
+
+describe('pickCredential', () => {
+  it('takes the header first, accepts agreeing carriers, refuses disagreeing ones', () => {
+    const h = { carrier: 'soap-header' as const, apiToken: 'a' };
+    const x = { carrier: 'authorization-xml' as const, apiToken: 'a' };
+    expect(pickCredential([x, h])).toBe(h);
+    expect((pickCredential([h, { ...x, apiToken: 'b' }]) as { code: string }).code).toBe('CredentialConflict');
+    expect(pickCredential([])).toBeUndefined();
+  });
+});
