@@ -13,6 +13,7 @@ import { TieredResolver } from './cache/resolver.js';
 import type { Config, UpstreamName } from './config/schema.js';
 import { logAccessOnFinish, type RequestContext } from './observability/access-log.js';
 import type { Logger } from './observability/logger.js';
+import { deprecationHeaders } from './pipeline/deprecation.js';
 import { RouteNotFound } from './pipeline/errors.js';
 import { restGateway } from './pipeline/rest-gateway.js';
 import { sendRestError } from './pipeline/rest-response.js';
@@ -92,6 +93,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     forwarders,
     signIdentity: identitySigner({ ...config.identity, secret: deps.identitySecret }),
     logger,
+    orgTokenDeprecation: deprecationHeaders(config.orgTokens),
   });
   const web = healthRoutes(store);
   web.use((req, res) => sendRestError(res, new RouteNotFound(), requestIdOf(req)));

@@ -6,10 +6,14 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { openStore, StoreError, type Actor, type Store } from '../store/index.js';
+import { OrgTokenManagementRefused } from '../store/org-token-admin.js';
 import { parseLegacyCsv } from './legacy-csv.js';
+import { registerOrgTokenCommands } from './org-token.js';
 
 const ACTOR: Actor = { actor: 'cli', source: 'cli' };
 const EXIT_USAGE = 2;
+/** The acting user may not do this (organization-token management rule). */
+const EXIT_REFUSED = 3;
 
 class UsageError extends Error {}
 
@@ -180,6 +184,8 @@ function buildProgram(print: Printer): Command {
       });
     });
 
+  registerOrgTokenCommands(program, { print, withStore });
+
   return program;
 }
 
@@ -201,6 +207,10 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     if (e instanceof UsageError || e instanceof ConfigError) return fail(e.message, EXIT_USAGE);
     if (e instanceof StoreError) return fail(e.message, EXIT_USAGE);
+    if (e instanceof OrgTokenManagementRefused) {
+      process.stderr.write(json ? JSON.stringify({ error: e.message, reason: e.reason }) + '\n' : `gatehouse: ${e.message}\n`);
+      return EXIT_REFUSED;
+    }
     return fail(`failed: ${(e as Error).message}`, 1);
   }
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 const url = z.url({ protocol: /^https?$/ });
 const optionalUrl = z.union([z.literal(''), url]);
+const isoDate = z.string().refine((s) => /^\d{4}-\d{2}-\d{2}/.test(s) && !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 date, e.g. 2027-06-30T00:00:00Z');
 
 export const UPSTREAM_NAMES = ['envelope', 'template', 'file'] as const;
 export type UpstreamName = (typeof UPSTREAM_NAMES)[number];
@@ -49,6 +50,19 @@ export const configSchema = z
       level: z.enum(['error', 'warn', 'info', 'debug', 'silent']),
       access: z.coerce.boolean(),
     }),
+    /** Organization API tokens (deprecated): what their callers are told, and whether SOAP takes them. */
+    orgTokens: z
+      .object({
+        /** When they were deprecated: the `Deprecation` header (RFC 9745). */
+        deprecatedSince: isoDate,
+        /** When they stop working: the `Sunset` header (RFC 8594). */
+        sunset: isoDate,
+        /** Migration documentation: `Link: <url>; rel="deprecation"`. */
+        migrationDocsUrl: url,
+        /** SOAP refuses organization tokens unless this is on (legacy migrations only). */
+        allowSoap: z.boolean(),
+      })
+      .refine((o) => Date.parse(o.sunset) > Date.parse(o.deprecatedSince), { path: ['sunset'], message: 'must be after deprecatedSince' }),
   })
   .superRefine((cfg, ctx) => {
     if (cfg.env !== 'production') return;

@@ -13,6 +13,7 @@ export interface RequestContext {
   authKind?: AuthKind;
   tokenId?: string;
   userId?: string;
+  organizationId?: string;
   upstream?: string;
   cacheTier?: Tier;
   errorCode?: string;
@@ -31,6 +32,7 @@ export function logAccessOnFinish(logger: Logger, req: IncomingMessage, res: Ser
       authKind: ctx.authKind,
       tokenId: ctx.tokenId,
       userId: ctx.userId,
+      organizationId: ctx.organizationId,
       upstream: ctx.upstream,
       cacheTier: ctx.cacheTier,
       errorCode: ctx.errorCode,
