@@ -16,8 +16,10 @@ import { instrumentStore } from './observability/instrument-store.js';
 import { metricsRegistry } from './observability/metrics.js';
 import { createTracing } from './observability/tracing.js';
 import type { Logger } from './observability/logger.js';
+import { deprecationHeaders } from './pipeline/deprecation.js';
 import { RouteNotFound } from './pipeline/errors.js';
 import { restGateway } from './pipeline/rest-gateway.js';
+import { authenticateSoapOrgToken } from './credentials/org-token.js';
 import { settingsRoutes } from './settings/index.js';
 import { settingsPage } from './web/serve.js';
 import { sendRestError } from './pipeline/rest-response.js';
@@ -95,6 +97,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     signIdentity: identitySigner({ ...config.identity, secret: deps.identitySecret }),
     logger,
     recordUse: lastUsed.record,
+    orgTokenDeprecation: deprecationHeaders(config.orgTokens),
   });
   // SOAP: its own streaming forwarder (the preamble is edited, the rest piped through)
   const soapForwarder = createStreamForwarder({ target: deps.upstreams[config.soap.upstream], timeoutMs: config.proxy.timeoutMs, maxSockets: config.proxy.maxSockets });

@@ -2,7 +2,7 @@
 // /!\ Hot path.
 import { cacheKeys } from '../store/change-keys.js';
 import type { GatewayStore } from '../store/gateway-store.js';
-import type { ApiTokenRecord, OrganizationRecord, RoleRecord, UserRecord } from '../store/records.js';
+import type { ApiTokenRecord, LoginRecord, OrgApiTokenRecord, OrganizationRecord, RoleRecord, UserRecord } from '../store/records.js';
 import type { Resolved, TieredResolver } from './resolver.js';
 import type { Tier } from './tier.js';
 
@@ -33,6 +33,16 @@ export class Records {
 
   organization(id: string): Promise<Resolved<OrganizationRecord>> | Resolved<OrganizationRecord> {
     return this.resolver.resolve(cacheKeys.organization(id), () => this.store.findOrganization(id));
+  }
+
+  orgToken(hash: string): Promise<Resolved<OrgApiTokenRecord>> | Resolved<OrgApiTokenRecord> {
+    return this.resolver.resolve(cacheKeys.orgToken(hash), () => this.store.findOrgTokenByHash(hash));
+  }
+
+  /** Login name (any case) → user id; the user itself is then resolved under its own key. */
+  userIdByLogin(loginName: string): Promise<Resolved<LoginRecord>> | Resolved<LoginRecord> {
+    const key = loginName.toLowerCase();
+    return this.resolver.resolve(cacheKeys.login(key), () => this.store.findUserIdByLogin(key));
   }
 
   /** The user's roles that still exist, and the deepest tier consulted. */

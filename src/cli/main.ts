@@ -13,9 +13,13 @@ import { readPassword } from './read-password.js';
 import { hashPassword, passwordProblem } from '../settings/password.js';
 import { setPasswordLink } from '../settings/first-run.js';
 import { sessionStoreFor } from '../settings/index.js';
+import { OrgTokenManagementRefused } from '../store/org-token-admin.js';
+import { registerOrgTokenCommands } from './org-token.js';
 
 const ACTOR: Actor = { actor: 'cli', source: 'cli' };
 const EXIT_USAGE = 2;
+/** The acting user may not do this (organization-token management rule). */
+const EXIT_REFUSED = 3;
 
 class UsageError extends Error {}
 
@@ -214,6 +218,8 @@ function buildProgram(print: Printer): Command {
       });
     });
 
+  registerOrgTokenCommands(program, { print, withStore });
+
   return program;
 }
 
@@ -235,6 +241,10 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     if (e instanceof UsageError || e instanceof ConfigError) return fail(e.message, EXIT_USAGE);
     if (e instanceof StoreError) return fail(e.message, EXIT_USAGE);
+    if (e instanceof OrgTokenManagementRefused) {
+      process.stderr.write(json ? JSON.stringify({ error: e.message, reason: e.reason }) + '\n' : `gatehouse: ${e.message}\n`);
+      return EXIT_REFUSED;
+    }
     return fail(`failed: ${(e as Error).message}`, 1);
   }
 }

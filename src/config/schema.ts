@@ -6,6 +6,7 @@ import { z } from 'zod';
 const url = z.url({ protocol: /^https?$/ });
 const optionalUrl = z.union([z.literal(''), url]);
 const ms = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const isoDate = z.string().refine((s) => /^\d{4}-\d{2}-\d{2}/.test(s) && !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 date, e.g. 2027-06-30T00:00:00Z');
 
 export const UPSTREAM_NAMES = ['envelope', 'template', 'file'] as const;
 export type UpstreamName = (typeof UPSTREAM_NAMES)[number];
@@ -125,13 +126,19 @@ export const configSchema = z
       maxAttributes: z.coerce.number().int().min(1).max(10000).describe('Most attributes accepted on one element.'),
       maxNameLength: z.coerce.number().int().min(16).max(10000).describe('Longest element or attribute name accepted.'),
     }),
-    orgTokens: z.object({
-      allowSoap: z.boolean().describe('Accept organization tokens on the SOAP API (for legacy migrations; DESIGN.md §3.4).'),
-    }),
     log: z.object({
       level: z.enum(['error', 'warn', 'info', 'debug', 'silent']).describe('Log level.'),
       access: z.boolean().describe('One JSON access line per request.'),
     }),
+    // Organization API tokens (deprecated): what their callers are told, and whether SOAP takes them.
+    orgTokens: z
+      .object({
+        deprecatedSince: isoDate.describe('When organization tokens were deprecated: the `Deprecation` header (RFC 9745).'),
+        sunset: isoDate.describe('When they stop working: the `Sunset` header (RFC 8594).'),
+        migrationDocsUrl: url.describe('Migration documentation: `Link: <url>; rel="deprecation"`.'),
+        allowSoap: z.boolean().describe('Accept organization tokens on the SOAP API (legacy migrations only).'),
+      })
+      .refine((o) => Date.parse(o.sunset) > Date.parse(o.deprecatedSince), { path: ['sunset'], message: 'must be after deprecatedSince' }),
   })
   .superRefine((cfg, ctx) => {
     const r = cfg.redis;

@@ -67,6 +67,18 @@ export const upstreamErrors = new Counter({
   registers: [metricsRegistry],
 });
 
+/**
+ * Calls made with an organization API token (deprecated), per organization and outcome
+ * (`forwarded` or the refusal's error code), so operators can find who still depends on them.
+ * Calls refused before the token's organization is known count under organization_id="unknown".
+ */
+export const orgTokenRequests = new Counter({
+  name: 'gatehouse_org_token_requests_total',
+  help: 'Requests made with an organization API token, by organization id and outcome.',
+  labelNames: ['organization_id', 'outcome'] as const,
+  registers: [metricsRegistry],
+});
+
 /** Error code → the reason label operators read. */
 const REASONS: Record<string, string> = {
   CredentialMissing: 'missing',
@@ -79,6 +91,9 @@ const REASONS: Record<string, string> = {
   PermissionDenied: 'no-permission',
   VersionNotAllowed: 'forbidden-version',
   FeatureFlagMissing: 'no-flag',
+  OrgTokenLoginMissing: 'login-missing',
+  ActingUserNotAllowed: 'unknown-user',
+  ActingUserDisabled: 'user-disabled',
   StoreUnavailable: 'store-unavailable',
 };
 

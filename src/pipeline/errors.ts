@@ -117,3 +117,49 @@ export class InternalError extends GatehouseError {
     super('Internal error.');
   }
 }
+
+// --- organization API tokens (deprecated credential; DESIGN.md §3.4) ----------------------------
+
+export class OrgTokenLoginMissing extends GatehouseError {
+  readonly code = 'OrgTokenLoginMissing';
+  readonly status = 400;
+  constructor() {
+    super('An organization token needs the userLoginName header naming the user to act for.');
+  }
+}
+export class VersionNotAllowed extends GatehouseError {
+  readonly code = 'VersionNotAllowed';
+  readonly status = 403;
+  constructor() {
+    super('Organization tokens are accepted on API versions 1 to 5 only. Use a user API token for version 6 and later.');
+  }
+}
+export class FeatureFlagMissing extends GatehouseError {
+  readonly code = 'FeatureFlagMissing';
+  readonly status = 403;
+  constructor() {
+    super('Organization API tokens are not enabled for this organization (feature OrganizationApiToken).');
+  }
+}
+/** One message for an unknown login and a user of another organization: no way to probe which logins exist. */
+export class ActingUserNotAllowed extends GatehouseError {
+  readonly code = 'ActingUserNotAllowed';
+  readonly status = 403;
+  constructor() {
+    super('This organization token cannot act for the user named in userLoginName.');
+  }
+}
+export class ActingUserDisabled extends GatehouseError {
+  readonly code = 'ActingUserDisabled';
+  readonly status = 403;
+  constructor() {
+    super('The user named in userLoginName is disabled.');
+  }
+}
+export class OrgTokenSoapRefused extends GatehouseError {
+  readonly code = 'OrgTokenSoapRefused';
+  readonly status = 403;
+  constructor() {
+    super('Organization tokens are not accepted on the SOAP API. Use a user API token.');
+  }
+}

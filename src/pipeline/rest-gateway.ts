@@ -8,12 +8,15 @@ import type { Records } from '../cache/records.js';
 import { StoreReadFailed } from '../cache/resolver.js';
 import { authenticateApiToken } from '../credentials/api-token.js';
 import { extractRestCredential } from '../credentials/extract-rest.js';
+import { authenticateOrgToken, extractOrgToken, type PresentedOrgToken } from '../credentials/org-token.js';
 import type { Principal } from '../credentials/principal.js';
 import type { Logger } from '../observability/logger.js';
 import type { RequestContext } from '../observability/access-log.js';
+import { orgTokenRequests } from '../observability/metrics.js';
 import type { Forwarder } from '../proxy/forward.js';
 import { normalizePath, type NormalizedPath } from '../proxy/normalize-path.js';
-import type { RouteTable } from '../proxy/routes.js';
+import type { RestRoute, RouteTable } from '../proxy/routes.js';
+import type { DeprecationHeaders } from './deprecation.js';
 import { GatehouseError, InternalError, PathRefused, RouteNotFound, StoreUnavailable } from './errors.js';
 import { sendRestError } from './rest-response.js';
 
@@ -25,12 +28,43 @@ export interface RestGatewayDeps {
   logger: Logger;
   /** Batched last-used bookkeeping (store/last-used.ts): memory only on this path. */
   recordUse?: (tokenId: string, ip: string | undefined) => void;
+  /** Sent on every response to an organization-token call (RFC 9745, RFC 8594). */
+  orgTokenDeprecation: DeprecationHeaders;
 }
 
 export function restGateway(deps: RestGatewayDeps) {
   const refuse = (res: ServerResponse, ctx: RequestContext, err: GatehouseError) => {
     ctx.errorCode = err.code;
     sendRestError(res, err, ctx.requestId);
+  };
+  const storeFailure = (ctx: RequestContext, e: unknown): GatehouseError => {
+    if (e instanceof StoreReadFailed) {
+      deps.logger.error('store read failed', { requestId: ctx.requestId, error: (e.cause as Error)?.message });
+      return new StoreUnavailable();
+    }
+    deps.logger.error('unexpected error in the REST pipeline', { requestId: ctx.requestId, error: (e as Error).message });
+    return new InternalError();
+  };
+
+  // Organization token (deprecated): fenced by policy/org-token.ts, every answer marked deprecated
+  const orgTokenCall = async (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, route: RestRoute, url: string, presented: PresentedOrgToken | GatehouseError) => {
+    ctx.authKind = 'org-token';
+    for (const [name, value] of Object.entries(deps.orgTokenDeprecation)) res.setHeader(name, value);
+    let outcome;
+    try {
+      outcome = presented instanceof GatehouseError ? { result: presented } : await authenticateOrgToken(presented, route.version, deps.records);
+    } catch (e) {
+      outcome = { result: storeFailure(ctx, e) };
+    }
+    const { result, organizationId } = outcome;
+    ctx.organizationId = organizationId;
+    orgTokenRequests.inc({ organization_id: organizationId ?? 'unknown', outcome: result instanceof GatehouseError ? result.code : 'forwarded' });
+    if (result instanceof GatehouseError) return refuse(res, ctx, result);
+    const { principal, tier } = result;
+    ctx.tokenId = principal.tokenId;
+    ctx.userId = principal.userId;
+    ctx.cacheTier = tier;
+    deps.forwarders[route.upstream]!(req, res, { requestId: ctx.requestId, url, identity: deps.signIdentity(principal) });
   };
 
   return async function handleRest(
@@ -55,6 +89,11 @@ export function restGateway(deps: RestGatewayDeps) {
 
     // Extract the one credential
     const presented = extractRestCredential(req.headers);
+    const orgToken = extractOrgToken(req.headers, presented);
+    if (orgToken !== undefined) {
+      ctx.credentialKind = 'org-token';
+      return orgTokenCall(req, res, ctx, route, url, orgToken);
+    }
     if (presented instanceof GatehouseError) {
       ctx.credentialKind = 'none';
       return refuse(res, ctx, presented);
@@ -66,12 +105,7 @@ export function restGateway(deps: RestGatewayDeps) {
     try {
       outcome = await authenticateApiToken(presented.secret, deps.records);
     } catch (e) {
-      if (e instanceof StoreReadFailed) {
-        deps.logger.error('store read failed', { requestId: ctx.requestId, error: (e.cause as Error)?.message });
-        return refuse(res, ctx, new StoreUnavailable());
-      }
-      deps.logger.error('unexpected error in the REST pipeline', { requestId: ctx.requestId, error: (e as Error).message });
-      return refuse(res, ctx, new InternalError());
+      return refuse(res, ctx, storeFailure(ctx, e));
     }
     if (outcome instanceof GatehouseError) return refuse(res, ctx, outcome);
 
@@ -80,6 +114,7 @@ export function restGateway(deps: RestGatewayDeps) {
     ctx.authKind = principal.authKind;
     ctx.tokenId = principal.tokenId;
     ctx.userId = principal.userId;
+    ctx.organizationId = principal.organizationId;
     ctx.cacheTier = tier;
     deps.recordUse?.(principal.tokenId, req.socket.remoteAddress);
     forward(req, res, { requestId: ctx.requestId, url, identity: deps.signIdentity(principal) });

@@ -190,6 +190,8 @@ export class AdminStore {
       const user = { id: randomUUID(), organization_id: org.id, login_name: clean, login_key: clean.toLowerCase(), enabled: 1, password_hash: passwordHash, created_at: now() };
       await trx.insertInto('users').values(user).execute();
       if (roles.length) await trx.insertInto('user_roles').values(roles.map((r) => ({ user_id: user.id, role_id: r.id }))).execute();
+      // The login may be cached as absent (an organization token call named it before it existed).
+      await this.changed(trx, [cacheKeys.login(user.login_key)]);
       await this.audit(trx, who, { action: 'user.create', targetKind: 'user', targetId: user.id, organizationId: org.id, detail: { roles: roleNames } });
       return { id: user.id, organizationId: org.id, loginName: clean, enabled: true, roles: roleNames };
     });

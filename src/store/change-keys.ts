@@ -5,4 +5,7 @@ export const cacheKeys = {
   user: (id: string) => `user:${id}`,
   role: (id: string) => `role:${id}`,
   organization: (id: string) => `org:${id}`,
+  orgToken: (hash: string) => `orgtoken:${hash}`,
+  /** A lower-cased login name → user id (written when the user is created: it may be cached as absent). */
+  login: (loginKey: string) => `login:${loginKey}`,
 };

@@ -2,7 +2,7 @@
 // sense), implemented once in Kysely for SQLite and PostgreSQL.
 import type { Kysely } from 'kysely';
 import type { Database } from './tables.js';
-import type { ApiTokenRecord, Change, OrganizationRecord, RoleRecord, UserRecord } from './records.js';
+import type { ApiTokenRecord, Change, LoginRecord, OrgApiTokenRecord, OrganizationRecord, RoleRecord, UserRecord } from './records.js';
 
 /** One token's latest use, as batched by store/last-used.ts. */
 export interface TokenUse {
@@ -17,6 +17,9 @@ export interface GatewayStore {
   findUser(id: string): Promise<UserRecord | undefined>;
   findRole(id: string): Promise<RoleRecord | undefined>;
   findOrganization(id: string): Promise<OrganizationRecord | undefined>;
+  findOrgTokenByHash(hash: string): Promise<OrgApiTokenRecord | undefined>;
+  /** The user with this login name, compared case-insensitively (`loginKey` is lower-cased). */
+  findUserIdByLogin(loginKey: string): Promise<LoginRecord | undefined>;
   /** Changes after `cursor`, oldest first, at most `limit`. */
   changesSince(cursor: number, limit?: number): Promise<Change[]>;
   /** The newest change id, where a new follower starts. */
@@ -91,6 +94,21 @@ export class GatewayStoreKysely implements GatewayStore {
       .executeTakeFirst();
     if (!row) return undefined;
     return { id: row.id, name: row.name, featureFlags: JSON.parse(row.feature_flags) as string[] };
+  }
+
+  async findOrgTokenByHash(hash: string): Promise<OrgApiTokenRecord | undefined> {
+    const row = await this.db
+      .selectFrom('org_api_tokens')
+      .select(['id', 'organization_id', 'name', 'hint', 'enabled'])
+      .where('token_hash', '=', hash)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return { id: row.id, organizationId: row.organization_id, name: row.name, hint: row.hint, enabled: row.enabled === 1 };
+  }
+
+  async findUserIdByLogin(loginKey: string): Promise<LoginRecord | undefined> {
+    const row = await this.db.selectFrom('users').select('id').where('login_key', '=', loginKey).executeTakeFirst();
+    return row && { userId: row.id };
   }
 
   async changesSince(cursor: number, limit = 1000): Promise<Change[]> {

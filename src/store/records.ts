@@ -39,3 +39,17 @@ export interface Change {
   id: number;
   cacheKey: string;
 }
+
+/** An organization API token (deprecated credential): acts for any user of its organization. */
+export interface OrgApiTokenRecord {
+  id: string;
+  organizationId: string;
+  name: string;
+  hint: string;
+  enabled: boolean;
+}
+
+/** A login name resolved to its user: the key is the lower-cased login (unique case-insensitively). */
+export interface LoginRecord {
+  userId: string;
+}

@@ -1,0 +1,117 @@
+// credentials/: the organization API token (deprecated) — extract, verify, describe the principal.
+// Sent as `organizationKey` + `userLoginName`, or as a `gto_` token in `apiToken` / Bearer together
+// with `userLoginName` (header names in any case: node:http lower-cases them). The rules live in
+// policy/org-token.ts; this unit only finds the records they judge.
+// /!\ Hot path.
+import type { IncomingHttpHeaders } from 'node:http';
+import { deepest, type Records } from '../cache/records.js';
+import {
+  CredentialConflict,
+  CredentialMalformed,
+  CredentialUnknown,
+  GatehouseError,
+  OrgTokenLoginMissing,
+} from '../pipeline/errors.js';
+import { judgeActingUser, judgeOrgTokenCall } from '../policy/org-token.js';
+import type { PresentedCredential } from './extract-rest.js';
+import type { Authenticated } from './principal.js';
+import { checkTokenShape, hashToken, TOKEN_PREFIXES } from './token-format.js';
+
+export const ORGANIZATION_KEY_HEADER = 'organizationkey';
+export const USER_LOGIN_NAME_HEADER = 'userloginname';
+
+export interface PresentedOrgToken {
+  carrier: 'organizationKey' | 'apiToken' | 'bearer';
+  secret: string;
+  /** The login name of the user the call acts for, as sent (compared case-insensitively). */
+  loginName: string;
+}
+
+/** One header's distinct values; node joins repeats of unknown headers with ", ". */
+function distinctValues(raw: string | string[] | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  return [...new Set((Array.isArray(raw) ? raw : raw.split(',')).map((v) => v.trim()))];
+}
+
+/**
+ * Is this an organization-token call? `undefined` = no (the user-token path takes it); otherwise
+ * the presented token, or the refusal (400) of a malformed org-token call. `rest` is what
+ * extractRestCredential found in `apiToken` / Bearer, so those headers are parsed only once.
+ */
+export function extractOrgToken(
+  headers: IncomingHttpHeaders,
+  rest: PresentedCredential | GatehouseError,
+): PresentedOrgToken | GatehouseError | undefined {
+  const keys = distinctValues(headers[ORGANIZATION_KEY_HEADER]);
+  let carrier: PresentedOrgToken['carrier'];
+  let secret: string;
+  if (keys === undefined) {
+    // No organizationKey: an org-token call only if apiToken/Bearer carries a gto_ token
+    if (rest instanceof GatehouseError || !rest.secret.startsWith(TOKEN_PREFIXES.organization)) return undefined;
+    ({ carrier, secret } = rest);
+  } else {
+    // organizationKey, and any other credential header must carry the same token
+    if (keys.length > 1) return new CredentialConflict();
+    if (rest instanceof CredentialConflict) return rest;
+    if (!(rest instanceof GatehouseError) && rest.secret !== keys[0]) return new CredentialConflict();
+    carrier = 'organizationKey';
+    secret = keys[0] ?? '';
+  }
+  // The user acted for: required
+  const logins = distinctValues(headers[USER_LOGIN_NAME_HEADER])?.filter((v) => v !== '');
+  if (!logins || logins.length === 0) return new OrgTokenLoginMissing();
+  if (logins.length > 1) return new CredentialConflict();
+  return { carrier, secret, loginName: logins[0]! };
+}
+
+export interface OrgTokenOutcome {
+  /** The verified principal, or the refusal. */
+  result: Authenticated | GatehouseError;
+  /** The token's organization once known: for the metric and the access log, even on refusal. */
+  organizationId?: string;
+}
+
+/** Shape check → token → organization → version and flag → acting user → roles, each judged as soon as it is known. */
+export async function authenticateOrgToken(presented: PresentedOrgToken, version: number | 'soap', records: Records): Promise<OrgTokenOutcome> {
+  // Shape: prefix, alphabet, checksum — no I/O for garbage
+  const shape = checkTokenShape(presented.secret);
+  if (!shape.ok) return { result: new CredentialMalformed() };
+  if (shape.kind !== 'organization') return { result: new CredentialUnknown() };
+
+  // The token and its organization, each under its own key
+  const token = await records.orgToken(hashToken(presented.secret));
+  if (!token.value) return { result: new CredentialUnknown() };
+  const organizationId = token.value.organizationId;
+  const organization = await records.organization(organizationId);
+  const refused = judgeOrgTokenCall({ token: token.value, organization: organization.value, version });
+  if (refused) return { result: refused, organizationId };
+
+  // The user acted for, by login name, then their roles
+  const login = await records.userIdByLogin(presented.loginName);
+  const user = login.value ? await records.user(login.value.userId) : { value: undefined, tier: login.tier };
+  const inOrg = user.value?.organizationId === organizationId;
+  // A foreign user's roles are never read: the answer must not depend on them.
+  const roles = inOrg ? await records.roles(user.value!.roleIds) : { roles: [], tier: user.tier };
+  const denied = judgeActingUser({ organizationId, user: user.value, roles: roles.roles });
+  if (denied) return { result: denied, organizationId };
+
+  const u = user.value!;
+  const tier = [organization.tier, login.tier, user.tier, roles.tier].reduce(deepest, token.tier);
+  return {
+    result: { principal: { authKind: 'org-token', tokenId: token.value.id, userId: u.id, organizationId, loginName: u.loginName }, tier },
+    organizationId,
+  };
+}
+
+/**
+ * The SOAP carrier of an organization token (header element or legacy authorizationXml), once the
+ * deployment allows them on SOAP: the same checks as REST, without the REST version fence.
+ */
+export async function authenticateSoapOrgToken(
+  cred: { secret: string; organizationKey?: string; userLoginName?: string },
+  records: Records,
+): Promise<Authenticated | GatehouseError> {
+  const loginName = cred.userLoginName?.trim();
+  if (!loginName) return new OrgTokenLoginMissing();
+  return (await authenticateOrgToken({ carrier: 'organizationKey', secret: cred.secret, loginName }, 'soap', records)).result;
+}

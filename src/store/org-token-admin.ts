@@ -1,0 +1,204 @@
+// store/: the write side of organization API tokens (deprecated) — create, list, enable, disable,
+// delete — always on behalf of a named user of the organization, who must pass the management rule
+// (policy/org-token.ts judgeOrgTokenManagement). Like admin-store.ts, every write appends the cache
+// key it invalidates to the change feed and an audit event in the same transaction.
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import { hashToken, mintToken, tokenHint } from '../credentials/token-format.js';
+import { judgeOrgTokenManagement, type OrgTokenManagementRefusal } from '../policy/org-token.js';
+import type { Actor } from './admin-store.js';
+import { cacheKeys } from './change-keys.js';
+import { conflict, invalid, notFound } from './errors.js';
+import type { RoleRecord } from './records.js';
+import type { Database } from './tables.js';
+
+type Trx = Transaction<Database>;
+type Db = Trx | Kysely<Database>;
+const NAME_MAX = 100;
+const now = () => new Date().toISOString();
+
+/** Public text for each refusal reason (the settings page shows it beside the disabled section). */
+export const MANAGEMENT_REFUSAL_TEXT: Record<OrgTokenManagementRefusal, string> = {
+  'user-disabled': 'the user is disabled',
+  'feature-disabled': 'organization API tokens are not enabled for this organization (feature OrganizationApiToken)',
+  'permission-blocked': 'the API permission is denied by one of the user\'s roles',
+  'permission-missing': 'the user does not have the API permission',
+};
+
+/** The acting user may not manage organization tokens; `reason` is a stable value callers switch on. */
+export class OrgTokenManagementRefused extends Error {
+  readonly code = 'OrgTokenManagementRefused';
+  constructor(
+    readonly loginName: string,
+    readonly reason: OrgTokenManagementRefusal,
+  ) {
+    super(`${loginName} may not manage organization tokens: ${MANAGEMENT_REFUSAL_TEXT[reason]}`);
+    this.name = 'OrgTokenManagementRefused';
+  }
+}
+
+export interface OrgTokenView {
+  id: string;
+  organizationId: string;
+  name: string;
+  hint: string;
+  enabled: boolean;
+  createdBy: string | null;
+  createdAt: string;
+  lastUsedAt: string | null;
+  lastUsedIp: string | null;
+}
+
+/** What the settings page needs to draw the organization-token section for a user. */
+export type OrgTokenManagementStatus =
+  | { enabled: true; organizationId: string }
+  | { enabled: false; organizationId: string; reason: OrgTokenManagementRefusal; message: string };
+
+interface ActingUser {
+  id: string;
+  loginName: string;
+  organizationId: string;
+}
+
+export class OrgTokenAdmin {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Loads the user named by `login` with their organization and roles, and judges the management rule. */
+  private async judge(db: Db, login: string): Promise<{ user: ActingUser; refusal?: OrgTokenManagementRefusal }> {
+    const row = await db.selectFrom('users').selectAll().where('login_key', '=', login.trim().toLowerCase()).executeTakeFirst();
+    if (!row) throw notFound(`user "${login}"`);
+    const org = await db.selectFrom('organizations').selectAll().where('id', '=', row.organization_id).executeTakeFirstOrThrow();
+    const perms = await db
+      .selectFrom('user_roles')
+      .innerJoin('roles', 'roles.id', 'user_roles.role_id')
+      .leftJoin('role_permissions', 'role_permissions.role_id', 'roles.id')
+      .select(['roles.id as id', 'roles.organization_id as organization_id', 'roles.name as name', 'role_permissions.permission as permission', 'role_permissions.effect as effect'])
+      .where('user_roles.user_id', '=', row.id)
+      .execute();
+    const roles = new Map<string, RoleRecord>();
+    for (const p of perms) {
+      const role = roles.get(p.id) ?? { id: p.id, organizationId: p.organization_id, name: p.name, permissions: {} };
+      if (p.permission && p.effect) role.permissions[p.permission] = p.effect;
+      roles.set(p.id, role);
+    }
+    const verdict = judgeOrgTokenManagement({
+      user: { id: row.id, organizationId: row.organization_id, loginName: row.login_name, enabled: row.enabled === 1, roleIds: [...roles.keys()] },
+      organization: { id: org.id, name: org.name, featureFlags: JSON.parse(org.feature_flags) as string[] },
+      roles: [...roles.values()],
+    });
+    const user = { id: row.id, loginName: row.login_name, organizationId: row.organization_id };
+    return verdict.allowed ? { user } : { user, refusal: verdict.reason };
+  }
+
+  private async authorize(db: Db, login: string): Promise<ActingUser> {
+    const { user, refusal } = await this.judge(db, login);
+    if (refusal) throw new OrgTokenManagementRefused(user.loginName, refusal);
+    return user;
+  }
+
+  /** Tokens of another organization are "not found": no hint that they exist. */
+  private async tokenOf(trx: Trx, user: ActingUser, id: string) {
+    const token = await trx
+      .selectFrom('org_api_tokens')
+      .selectAll()
+      .where('id', '=', id)
+      .where('organization_id', '=', user.organizationId)
+      .executeTakeFirst();
+    if (!token) throw notFound(`organization token "${id}"`);
+    return token;
+  }
+
+  private async record(trx: Trx, who: Actor, user: ActingUser, action: string, tokenId: string, hash: string, detail?: unknown) {
+    await trx.insertInto('changes').values({ at: now(), cache_key: cacheKeys.orgToken(hash) }).execute();
+    await trx
+      .insertInto('audit_events')
+      .values({
+        at: now(),
+        // The person on whose authority it happened; the channel (cli, settings) is the source.
+        actor: `user:${user.id}`,
+        action,
+        target_kind: 'org_api_token',
+        target_id: tokenId,
+        organization_id: user.organizationId,
+        source: who.source ?? who.actor,
+        detail: detail === undefined ? null : JSON.stringify(detail),
+      })
+      .execute();
+  }
+
+  /** Whether `login` may manage organization tokens, and why not: for the settings page. */
+  async managementStatus(login: string): Promise<OrgTokenManagementStatus> {
+    const { user, refusal } = await this.judge(this.db, login);
+    return refusal
+      ? { enabled: false, organizationId: user.organizationId, reason: refusal, message: MANAGEMENT_REFUSAL_TEXT[refusal] }
+      : { enabled: true, organizationId: user.organizationId };
+  }
+
+  /** Creates a token of the acting user's organization and returns its secret: shown once, never stored. */
+  async create(who: Actor, login: string, name: string, opts: { enabled?: boolean } = {}): Promise<{ token: OrgTokenView; secret: string }> {
+    const clean = name.trim();
+    if (clean.length < 1 || clean.length > NAME_MAX) throw invalid(`token name must be 1 to ${NAME_MAX} characters`);
+    const secret = mintToken('organization');
+    const token = await this.db.transaction().execute(async (trx) => {
+      const user = await this.authorize(trx, login);
+      const dup = await trx.selectFrom('org_api_tokens').select('id').where('organization_id', '=', user.organizationId).where('name', '=', clean).executeTakeFirst();
+      if (dup) throw conflict(`organization token named "${clean}"`);
+      const row = {
+        id: randomUUID(),
+        organization_id: user.organizationId,
+        name: clean,
+        token_hash: hashToken(secret),
+        hint: tokenHint(secret),
+        enabled: opts.enabled ? 1 : 0,
+        created_by: user.id,
+        created_at: now(),
+        last_used_at: null,
+        last_used_ip: null,
+      };
+      await trx.insertInto('org_api_tokens').values(row).execute();
+      // A negative-cache entry for this hash may exist.
+      await this.record(trx, who, user, 'org_token.create', row.id, row.token_hash, { name: clean, enabled: !!opts.enabled });
+      return toView(row);
+    });
+    return { token, secret };
+  }
+
+  async list(login: string): Promise<OrgTokenView[]> {
+    const user = await this.authorize(this.db, login);
+    const rows = await this.db.selectFrom('org_api_tokens').selectAll().where('organization_id', '=', user.organizationId).orderBy('created_at').orderBy('name').execute();
+    return rows.map(toView);
+  }
+
+  async setEnabled(who: Actor, login: string, id: string, enabled: boolean): Promise<OrgTokenView> {
+    return this.db.transaction().execute(async (trx) => {
+      const user = await this.authorize(trx, login);
+      const token = await this.tokenOf(trx, user, id);
+      await trx.updateTable('org_api_tokens').set({ enabled: enabled ? 1 : 0 }).where('id', '=', id).execute();
+      await this.record(trx, who, user, enabled ? 'org_token.enable' : 'org_token.disable', id, token.token_hash);
+      return toView({ ...token, enabled: enabled ? 1 : 0 });
+    });
+  }
+
+  async delete(who: Actor, login: string, id: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const user = await this.authorize(trx, login);
+      const token = await this.tokenOf(trx, user, id);
+      await trx.deleteFrom('org_api_tokens').where('id', '=', id).execute();
+      await this.record(trx, who, user, 'org_token.delete', id, token.token_hash, { name: token.name });
+    });
+  }
+}
+
+function toView(r: Omit<Database['org_api_tokens'], 'token_hash'> & { token_hash?: string }): OrgTokenView {
+  return {
+    id: r.id,
+    organizationId: r.organization_id,
+    name: r.name,
+    hint: r.hint,
+    enabled: r.enabled === 1,
+    createdBy: r.created_by,
+    createdAt: r.created_at,
+    lastUsedAt: r.last_used_at,
+    lastUsedIp: r.last_used_ip,
+  };
+}
