@@ -90,11 +90,12 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     ]),
   ) as Record<UpstreamName, Forwarder>;
 
+  const signIdentity = identitySigner({ ...config.identity, secret: deps.identitySecret });
   const handleRest = restGateway({
     routes: createRouteTable(config.routes),
     records,
     forwarders,
-    signIdentity: identitySigner({ ...config.identity, secret: deps.identitySecret }),
+    signIdentity,
     logger,
     recordUse: lastUsed.record,
     orgTokenDeprecation: deprecationHeaders(config.orgTokens),
@@ -107,7 +108,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     records,
     forward: soapForwarder,
     upstream: config.soap.upstream,
-    signIdentity: identitySigner({ ...config.identity, secret: deps.identitySecret }),
+    signIdentity,
     serveWsdl: wsdlServer({ publicUrl: config.server.publicUrl }),
     logger,
     allowOrgTokens: config.orgTokens.allowSoap,

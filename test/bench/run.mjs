@@ -104,7 +104,7 @@ async function main() {
     const dir = join(tmpdir(), `gatehouse-bench-nginx-${process.pid}`);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'nginx.conf'), `
-worker_processes 1; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/error.log;
+worker_processes 1; daemon off; master_process off; pid ${dir}/nginx.pid; error_log ${dir}/error.log;
 events { worker_connections 4096; }
 http {
   access_log off; client_body_temp_path ${dir}; proxy_temp_path ${dir}; client_max_body_size 100m;
@@ -119,11 +119,14 @@ http {
     }
   }
 }`);
-    const nginx = await start('nginx', '/usr/sbin/nginx', ['-c', join(dir, 'nginx.conf')], {}, /$^/).catch((e) => e);
-    // nginx prints nothing when ready: give it a moment, then check it answers.
-    await new Promise((r) => setTimeout(r, 500));
-    servers.NGINX = { url: `http://127.0.0.1:${nginxPort}`, pid: children.at(-1).pid };
-    void nginx;
+    // nginx prints nothing when ready: start it, then wait until it answers.
+    void start('nginx', '/usr/sbin/nginx', ['-c', join(dir, 'nginx.conf')], {}, /never/).catch(() => {});
+    const url = `http://127.0.0.1:${nginxPort}`;
+    for (let i = 0; i < 50; i++) {
+      if (await fetch(`${url}/Api/v6/version`).then(() => true, () => false)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    servers.NGINX = { url, pid: children.at(-1).pid };
   }
 
   const gateway = async (name, config) => {
