@@ -11,7 +11,8 @@ import { sendRestError } from '../pipeline/rest-response.js';
 import type { RoleRecord } from '../store/records.js';
 import { StoreError, type Actor, type ApiTokenView, type Store } from '../store/index.js';
 import { linkAttempts, signInAttempts } from './attempts.js';
-import { badRequest, conflict, linkInvalid, notFound, notImplemented, notJson, sectionDisabled, signInFailed, tooLarge } from './errors.js';
+import { badRequest, conflict, linkInvalid, notFound, notJson, sectionDisabled, signInFailed, tooLarge } from './errors.js';
+import { MANAGEMENT_REFUSAL_TEXT, OrgTokenAdmin, OrgTokenManagementRefused, type OrgTokenView } from '../store/org-token-admin.js';
 import { openApiDocument } from './openapi.js';
 import { hashPassword, PASSWORD_MAX, passwordProblem, verifyPassword } from './password.js';
 import type { PlatformSessionVerifier } from './platform-session.js';
@@ -40,6 +41,8 @@ const bodies = {
   signIn: z.strictObject({ login: z.string().min(1).max(254), password: z.string().min(1).max(PASSWORD_MAX) }),
   setPassword: z.strictObject({ token: z.string().min(1).max(200), password: z.string() }),
   createToken: z.strictObject({ name: tokenName, expiresAt: futureDate.nullable().optional() }),
+  createOrgToken: z.strictObject({ name: tokenName }),
+  updateOrgToken: z.strictObject({ enabled: z.boolean() }),
   updateToken: z
     .strictObject({ name: tokenName.optional(), enabled: z.boolean().optional(), expiresAt: futureDate.nullable().optional() })
     .refine((b) => Object.keys(b).length > 0, 'give at least one of name, enabled, expiresAt'),
@@ -55,6 +58,10 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
 }
 
 // --- views -------------------------------------------------------------------------------------
+
+function orgTokenJson(t: OrgTokenView) {
+  return { id: t.id, name: t.name, hint: t.hint, enabled: t.enabled, createdAt: t.createdAt, lastUsedAt: t.lastUsedAt, lastUsedIp: t.lastUsedIp };
+}
 
 function tokenJson(t: ApiTokenView) {
   return {
@@ -199,26 +206,53 @@ export function settingsApi(opts: SettingsApiOptions): Router {
     res.status(204).end();
   });
 
-  // Organization API tokens (deprecated): the section's state now; creating and managing them
-  // arrives with the organization-token work.
-  api.get('/org-tokens', async (_req, res) => {
+  // Organization API tokens (deprecated): managed by users of the organization who hold the API
+  // permission while the flag is on (store/org-token-admin.ts enforces it on every write).
+  const orgTokenAdmin = new OrgTokenAdmin(store.db);
+  const orgSection = async (res: Response) => {
     const s = sessionOf(res);
     const [org, roles] = await Promise.all([store.gateway.findOrganization(s.organizationId), rolesOf(s.userId)]);
-    res.json({ section: orgTokenSection(org, roles), tokens: [] });
-  });
-  api.post('/org-tokens', async (_req, res) => {
-    const s = sessionOf(res);
-    const [org, roles] = await Promise.all([store.gateway.findOrganization(s.organizationId), rolesOf(s.userId)]);
-    const section = orgTokenSection(org, roles);
+    return orgTokenSection(org, roles);
+  };
+  /** The section must be shown and enabled before anything in it is touched. */
+  const requireOrgSection = async (res: Response) => {
+    const section = await orgSection(res);
     if (!section.visible) throw notFound('section: your organization does not use organization API tokens');
     if (!section.enabled) throw sectionDisabled(section.reason!);
-    throw notImplemented('Creating organization API tokens here is not available yet; ask an operator.');
+  };
+  const orgTokenWrite = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof OrgTokenManagementRefused) throw sectionDisabled(`You may not manage organization API tokens: ${MANAGEMENT_REFUSAL_TEXT[e.reason]}.`);
+      if (e instanceof StoreError && e.code === 'NotFound') throw notFound('organization API token');
+      throw e;
+    }
+  };
+  api.get('/org-tokens', async (_req, res) => {
+    const section = await orgSection(res);
+    const tokens = section.enabled ? await orgTokenAdmin.list(sessionOf(res).loginName) : [];
+    res.json({ section, tokens: tokens.map(orgTokenJson) });
   });
-  api.patch('/org-tokens/:id', () => {
-    throw notFound('organization API token');
+  api.post('/org-tokens', async (req, res) => {
+    await requireOrgSection(res);
+    const body = parse(bodies.createOrgToken, req.body);
+    const s = sessionOf(res);
+    // Like personal tokens, organization tokens start disabled.
+    const { token, secret } = await orgTokenWrite(() => orgTokenAdmin.create(actorOf(req, res), s.loginName, body.name, { enabled: false }));
+    logger.info('settings organization token created', { userId: s.userId, orgTokenId: token.id });
+    res.status(201).json({ token: orgTokenJson(token), secret });
   });
-  api.delete('/org-tokens/:id', () => {
-    throw notFound('organization API token');
+  api.patch('/org-tokens/:id', async (req, res) => {
+    await requireOrgSection(res);
+    const body = parse(bodies.updateOrgToken, req.body);
+    const token = await orgTokenWrite(() => orgTokenAdmin.setEnabled(actorOf(req, res), sessionOf(res).loginName, req.params.id as string, body.enabled));
+    res.json(orgTokenJson(token));
+  });
+  api.delete('/org-tokens/:id', async (req, res) => {
+    await requireOrgSection(res);
+    await orgTokenWrite(() => orgTokenAdmin.delete(actorOf(req, res), sessionOf(res).loginName, req.params.id as string));
+    res.status(204).end();
   });
 
   // Apps and Connections: OAuth grants arrive with the OAuth server; until then there are none.
