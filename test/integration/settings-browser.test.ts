@@ -117,6 +117,30 @@ describe('the settings page in Chromium', () => {
     expect(deleted.body.ErrorId).toBe('CredentialUnknown');
   });
 
+  it('creates an organization token (shown once, disabled), enables it, and a colleague call on v5 passes', async () => {
+    await page.getByRole('button', { name: 'Add organization token' }).click();
+    await page.getByLabel('Name of the organization token').fill('Legacy ERP');
+    await page.getByRole('button', { name: 'Create organization token' }).click();
+    const secret = await page.getByLabel('Secret of token Legacy ERP').inputValue();
+    expect(secret).toMatch(/^gto_[0-9A-Za-z]{36}$/);
+    const asUser = async () => {
+      await gw.gateway.follower.poll();
+      return request(gw.url).get('/Api/v5/envelope/1').set('organizationKey', secret).set('userLoginName', user.login);
+    };
+    expect((await asUser()).body.ErrorId).toBe('CredentialDisabled');
+    await page.getByRole('button', { name: 'Done, I copied it' }).click();
+    await page.getByRole('switch', { name: /“Legacy ERP”/ }).check();
+    await page.getByText('Enabled: “Legacy ERP” works (REST v1–v5)').waitFor();
+    await shot('3b-org-token-enabled');
+    const ok = await asUser();
+    expect(ok.status).toBe(200);
+    expect(ok.headers.sunset).toBeDefined();
+    await page.getByRole('button', { name: 'Delete organization token Legacy ERP' }).click();
+    await page.getByRole('dialog', { name: 'Delete organization token “Legacy ERP”?' }).getByRole('button', { name: 'Delete “Legacy ERP”' }).click();
+    await page.getByRole('switch', { name: /“Legacy ERP”/ }).waitFor({ state: 'detached' });
+    expect((await asUser()).status).toBe(401);
+  });
+
   it('works by keyboard: a delete confirmation opens on Cancel and Escape closes it, deleting nothing', async () => {
     const deleteButton = page.getByRole('button', { name: 'Delete token Integration A' });
     await deleteButton.focus();

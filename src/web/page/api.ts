@@ -17,9 +17,18 @@ export interface Token {
   lastUsedAt: string | null;
   lastUsedIp: string | null;
 }
+export interface OrgToken {
+  id: string;
+  name: string;
+  hint: string;
+  enabled: boolean;
+  createdAt: string;
+  lastUsedAt: string | null;
+  lastUsedIp: string | null;
+}
 export interface OrgTokens {
   section: { visible: boolean; enabled: boolean; reason: string | null; warning: string };
-  tokens: unknown[];
+  tokens: OrgToken[];
 }
 
 export class ApiError extends Error {
@@ -68,5 +77,8 @@ export const api = {
   updateToken: (id: string, patch: Partial<Pick<Token, 'name' | 'enabled' | 'expiresAt'>>) => call<Token>('PATCH', `/tokens/${encodeURIComponent(id)}`, patch),
   deleteToken: (id: string) => call<void>('DELETE', `/tokens/${encodeURIComponent(id)}`),
   orgTokens: () => call<OrgTokens>('GET', '/org-tokens'),
+  createOrgToken: (name: string) => call<{ token: OrgToken; secret: string }>('POST', '/org-tokens', { name }),
+  updateOrgToken: (id: string, enabled: boolean) => call<OrgToken>('PATCH', `/org-tokens/${encodeURIComponent(id)}`, { enabled }),
+  deleteOrgToken: (id: string) => call<void>('DELETE', `/org-tokens/${encodeURIComponent(id)}`),
   apps: () => call<unknown[]>('GET', '/apps'),
 };

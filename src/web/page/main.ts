@@ -3,7 +3,7 @@
 // organization tokens section and Apps and Connections. Every control is labelled and reachable
 // by keyboard; the layout is one column at 400 px.
 import './settings.css';
-import { api, ApiError, whenSessionEnds, type Me, type OrgTokens, type Token } from './api.js';
+import { api, ApiError, whenSessionEnds, type Me, type OrgToken, type OrgTokens, type Token } from './api.js';
 import { formatDate, h } from './dom.js';
 
 const main = document.getElementById('main')!;
@@ -158,7 +158,7 @@ function tokenSection() {
   );
 }
 
-function secretPanel(f: { name: string; secret: string }) {
+function secretPanel(f: { name: string; secret: string }, onDone = () => { fresh = undefined; renderTokens(); document.getElementById('add-token')?.focus(); }) {
   const status = h('span', { role: 'status', class: 'copied' });
   const input = h('input', { id: 'secret-value', readonly: true, value: f.secret, 'aria-label': `Secret of token ${f.name}`, spellcheck: 'false' });
   return h(
@@ -186,7 +186,7 @@ function secretPanel(f: { name: string; secret: string }) {
       status,
     ),
     h('p', {}, 'The token starts disabled. Turn it on below when your integration is ready.'),
-    h('button', { type: 'button', onclick: () => { fresh = undefined; renderTokens(); document.getElementById('add-token')?.focus(); } }, 'Done, I copied it'),
+    h('button', { type: 'button', onclick: onDone }, 'Done, I copied it'),
   );
 }
 
@@ -315,15 +315,83 @@ function confirmDelete(t: Token) {
 function orgSection(org: OrgTokens) {
   if (!org.section.visible) return null;
   const { enabled, reason, warning } = org.section;
+  let orgTokens = org.tokens;
+  const list = h('ul', { id: 'org-token-list', class: 'tokens', 'aria-label': 'Organization API tokens' });
+  const freshBox = h('div', { id: 'org-fresh-secret' });
+  const render = () =>
+    list.replaceChildren(...(orgTokens.length ? orgTokens.map(item) : [h('li', { class: 'empty' }, 'No organization tokens.')]));
+  const item = (t: OrgToken): Node => {
+    const err = errorBox(`org-err-${t.id}`);
+    const sw = h('input', { type: 'checkbox', role: 'switch', id: `org-enabled-${t.id}`, checked: t.enabled, disabled: !enabled });
+    sw.addEventListener('change', async () => {
+      try {
+        const updated = await api.updateOrgToken(t.id, sw.checked);
+        orgTokens = orgTokens.map((x) => (x.id === t.id ? updated : x));
+        render();
+        document.getElementById(`org-enabled-${t.id}`)?.focus();
+      } catch (e) {
+        sw.checked = !sw.checked;
+        showError(err, e);
+      }
+    });
+    return h(
+      'li',
+      { class: 'card token', 'data-org-token-id': t.id },
+      h('div', { class: 'token-head' }, h('h3', {}, t.name), h('code', { class: 'hint-code', 'aria-label': 'Token ends with' }, t.hint)),
+      h('div', { class: 'switch-row' }, sw, h('label', { for: `org-enabled-${t.id}` }, t.enabled ? `Enabled: “${t.name}” works (REST v1–v5)` : `Disabled: “${t.name}” is refused`)),
+      h('dl', { class: 'facts' }, h('dt', {}, 'Created'), h('dd', {}, formatDate(t.createdAt, '')), h('dt', {}, 'Last used'), h('dd', {}, t.lastUsedAt ? formatDate(t.lastUsedAt, '') : 'Never')),
+      err,
+      h('div', { class: 'actions' }, h('button', {
+        type: 'button',
+        class: 'danger',
+        disabled: !enabled,
+        'aria-label': `Delete organization token ${t.name}`,
+        onclick: () =>
+          dialog(`Delete organization token “${t.name}”?`, [h('p', {}, `Every integration that uses “${t.name}” (${t.hint}) for any user of the organization stops working at once.`)], `Delete “${t.name}”`, 'danger', async (d) => {
+            await api.deleteOrgToken(t.id);
+            d.close();
+            orgTokens = orgTokens.filter((x) => x.id !== t.id);
+            render();
+            document.getElementById('add-org-token')?.focus();
+          }),
+      }, 'Delete')),
+    );
+  };
+  const nameInput = h('input', { id: 'org-token-name', required: true, maxlength: 100, autocomplete: 'off' });
+  const createErr = errorBox('org-create-error');
+  const form = h(
+    'form',
+    { id: 'org-create-form', class: 'card', hidden: true, 'aria-label': 'New organization token' },
+    h('label', { for: 'org-token-name' }, 'Name of the organization token'),
+    nameInput,
+    createErr,
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Create organization token'), h('button', { type: 'button', onclick: () => { form.hidden = true; } }, 'Cancel')),
+  );
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      const created = await api.createOrgToken(nameInput.value);
+      orgTokens = [...orgTokens, created.token];
+      form.reset();
+      form.hidden = true;
+      render();
+      freshBox.replaceChildren(secretPanel({ name: created.token.name, secret: created.secret }, () => { freshBox.replaceChildren(); document.getElementById('add-org-token')?.focus(); }));
+    } catch (e) {
+      showError(createErr, e);
+    }
+  });
+  render();
   return h(
     'section',
     { 'aria-labelledby': 'org-title', class: enabled ? '' : 'disabled-section', 'aria-disabled': enabled ? undefined : 'true' },
     h('h2', { id: 'org-title' }, 'Organization API Tokens (deprecated)'),
     h('p', { class: 'warning', role: 'note' }, warning),
     reason ? h('p', { class: 'reason' }, reason) : null,
-    h('button', { type: 'button', disabled: true, 'aria-describedby': 'org-note' }, 'Add organization token'),
-    h('p', { id: 'org-note', class: 'hint' }, enabled ? 'Organization tokens are issued by an operator for now.' : 'Not available to you.'),
-    h('p', { class: 'empty' }, 'No organization tokens.'),
+    h('button', { type: 'button', id: 'add-org-token', disabled: !enabled, 'aria-describedby': 'org-note', onclick: () => { form.hidden = false; nameInput.focus(); } }, 'Add organization token'),
+    h('p', { id: 'org-note', class: 'hint' }, enabled ? 'Sent as organizationKey together with userLoginName; acts for any user of your organization.' : 'Not available to you.'),
+    form,
+    freshBox,
+    list,
   );
 }
 
