@@ -332,7 +332,7 @@ describe('the CLI', () => {
     expect((await cli(['org-token', 'delete', '--as', admin, '--id', token.id, '--json'])).code).toBe(0);
     expect((await cli(['org-token', 'delete', '--as', admin, '--id', token.id, '--json'])).code).toBe(2);
     expect((await cli(['org-token', 'create', '--name', 'no actor'])).code).toBe(2);
-  });
+  }, 120_000); // spawns the CLI about eight times
 });
 
 describe('observability and secrets', () => {
