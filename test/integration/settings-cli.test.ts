@@ -1,6 +1,5 @@
 // The settings sign-in paths an operator starts from: `gatehouse user create --password` (password
 // on stdin, never argv), `gatehouse user set-password-link`, and the demo user of a first start.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { welcomeOnEmptyStore } from '../../src/settings/first-run.js';
@@ -9,9 +8,9 @@ import { createLogger } from '../../src/observability/logger.js';
 import { seedOrganization } from '../helpers/fixtures.js';
 import { call, signIn } from '../helpers/settings-client.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { runCli } from '../helpers/processes.js';
 import { createTestStore, type TestStore } from '../helpers/test-store.js';
 
-const CLI = join(import.meta.dirname, '../../dist/cli/main.js');
 let ts: TestStore;
 let gw: TestGateway;
 
@@ -24,18 +23,7 @@ afterAll(async () => {
   await ts?.drop();
 });
 
-function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, DATABASE_URL: ts.url, NODE_ENV: 'test', PUBLIC_URL: gw.url } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
+const cli = (args: string[], stdin = '') => runCli(args, { DATABASE_URL: ts.url, NODE_ENV: 'test', PUBLIC_URL: gw.url }, stdin);
 
 describe('the first start on an empty store', () => {
   it('creates a demo user once and prints a one-time link that signs in', async () => {
