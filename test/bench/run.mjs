@@ -129,25 +129,29 @@ http {
     servers.NGINX = { url, pid: children.at(-1).pid };
   }
 
-  const gateway = async (name, config) => {
+  const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+  const gateway = async (name, config, env = {}) => {
     const p = port();
     const cfgFile = join(tmpdir(), `gatehouse-bench-${name}-${process.pid}.json`);
     writeFileSync(cfgFile, JSON.stringify(config));
     const child = await start(name, process.execPath, [join(ROOT, 'dist/main.js')], {
       PORT: String(p), HOST: '127.0.0.1', DATABASE_URL: dbUrl, UPSTREAM_URL: directUrl,
-      IDENTITY_SECRET: 'bench-'.repeat(8), GATEHOUSE_CONFIG: cfgFile, NODE_ENV: 'production', LOG_LEVEL: 'info',
+      IDENTITY_SECRET: 'bench-'.repeat(8), GATEHOUSE_CONFIG: cfgFile, NODE_ENV: 'production', LOG_LEVEL: 'info', ...env,
     });
     return { url: `http://127.0.0.1:${p}`, pid: child.pid };
   };
   servers.GATEHOUSE = await gateway('gatehouse', {});
   // STORE: an L1 too small for the cold tokens, so every call reads PostgreSQL.
   servers.GATEHOUSE_STORE = await gateway('gatehouse-store', { cache: { l1MaxEntries: 100, l1TtlMs: 100, negativeTtlMs: 0 } });
+  // L2: round-robin over more tokens than L1 holds, so every look-up misses L1 and hits Redis.
+  servers.GATEHOUSE_L2 = await gateway('gatehouse-l2', { cache: { l1MaxEntries: 100, l1TtlMs: 100, negativeTtlMs: 0 }, redis: { keyPrefix: `bench-${schema}:` } }, { REDIS_URL: redisUrl });
 
   const plan = [
     ['DIRECT', 'DIRECT', {}],
     ['NGINX', 'NGINX', { token: hot }],
     ['NAIVE', 'NAIVE', { token: hot }],
     ['GATEHOUSE L1', 'GATEHOUSE', { token: hot }],
+    ['GATEHOUSE L2', 'GATEHOUSE_L2', { tokens: cold.slice(0, 500) }],
     ['GATEHOUSE STORE', 'GATEHOUSE_STORE', { tokens: cold }],
     ['GATEHOUSE REJECT', 'GATEHOUSE', { tokens: garbage }],
   ].filter(([row, server]) => servers[server] && (!ONLY || ONLY.includes(row)));
@@ -194,6 +198,7 @@ http {
     `- GATEHOUSE L1 / NAIVE (GET small): ${ratio('GATEHOUSE L1', 'NAIVE')}× (target ≥ 1.0)`,
     `- GATEHOUSE L1 / NGINX (GET small): ${ratio('GATEHOUSE L1', 'NGINX')}× (target ≥ 0.5)`,
     `- GATEHOUSE REJECT / L1 (GET small): ${ratio('GATEHOUSE REJECT', 'GATEHOUSE L1')}× (target ≥ 2)`,
+    `- GATEHOUSE L2 / L1 (GET small): ${ratio('GATEHOUSE L2', 'GATEHOUSE L1')}× (target ≥ 0.85)`,
     `- GATEHOUSE STORE / L1 (GET small): ${ratio('GATEHOUSE STORE', 'GATEHOUSE L1')}×`,
   ];
   const md = `# Gatehouse benchmark\n\n${new Date().toISOString()}, ${cpus} CPUs, Node ${process.version}; ${RUNS} runs × ${SECONDS} s, ${CONNECTIONS} connections, servers on CPU 1, load on CPU 0; medians.\n\n${header}\n${lines.join('\n')}\n\n${summary.join('\n')}\n`;
