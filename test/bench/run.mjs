@@ -44,8 +44,11 @@ function start(name, cmd, args, env = {}, ready = /ready|gatehouse listening/) {
   });
 }
 
+let jobs = 0;
 function load(job) {
-  const [c, a] = pin(0, process.execPath, [join(HERE, 'lib/load.mjs'), JSON.stringify(job)]);
+  const file = join(tmpdir(), `gatehouse-bench-job-${process.pid}-${jobs++}.json`);
+  writeFileSync(file, JSON.stringify(job));
+  const [c, a] = pin(0, process.execPath, [join(HERE, 'lib/load.mjs'), `@${file}`]);
   return new Promise((resolve, reject) => {
     const child = spawn(c, a, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';

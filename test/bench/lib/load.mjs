@@ -2,7 +2,11 @@
 // Reads one JSON job from argv, prints one JSON result.
 import autocannon from 'autocannon';
 
-const job = JSON.parse(process.argv[2]);
+import { readFileSync } from 'node:fs';
+
+// The job is JSON in argv, or `@file` when it is too large for a command line (token lists).
+const arg = process.argv[2];
+const job = JSON.parse(arg.startsWith('@') ? readFileSync(arg.slice(1), 'utf8') : arg);
 const body = job.bodyBytes ? Buffer.alloc(job.bodyBytes, 97) : undefined;
 const tokens = job.tokens ?? [job.token];
 let i = 0;
