@@ -1,8 +1,7 @@
 // The load generator: autocannon, run in its own process pinned to CPU 0 by run.mjs.
 // Reads one JSON job from argv, prints one JSON result.
-import autocannon from 'autocannon';
-
 import { readFileSync } from 'node:fs';
+import autocannon from 'autocannon';
 
 // The job is JSON in argv, or `@file` when it is too large for a command line (token lists).
 const arg = process.argv[2];
