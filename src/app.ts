@@ -17,7 +17,7 @@ import { metricsRegistry } from './observability/metrics.js';
 import { createTracing } from './observability/tracing.js';
 import type { Logger } from './observability/logger.js';
 import { deprecationHeaders } from './pipeline/deprecation.js';
-import { RouteNotFound } from './pipeline/errors.js';
+import { RouteNotFound, type GatehouseError } from './pipeline/errors.js';
 import { restGateway } from './pipeline/rest-gateway.js';
 import { authenticateSoapOrgToken } from './credentials/org-token.js';
 import { settingsRoutes } from './settings/index.js';
@@ -78,7 +78,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     onError: (e) => logger.warn('last-used flush failed; retried next interval', { error: (e as Error).message }),
   });
 
-  const onUpstreamError = (req: IncomingMessage, res: ServerResponse, err: import('./pipeline/errors.js').GatehouseError) => {
+  const onUpstreamError = (req: IncomingMessage, res: ServerResponse, err: GatehouseError) => {
     const ctx = contexts.get(req);
     if (ctx) ctx.errorCode = err.code;
     sendRestError(res, err, ctx?.requestId ?? requestIdOf(req));
@@ -112,7 +112,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     serveWsdl: wsdlServer({ publicUrl: config.server.publicUrl }),
     logger,
     allowOrgTokens: config.orgTokens.allowSoap,
-    // Organization tokens: wire `authenticateOrgToken` here once they exist.
+    authenticateOrgToken: authenticateSoapOrgToken,
   });
 
   // Everything but the authenticated edge: Express, routes mounted in order.

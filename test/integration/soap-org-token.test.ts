@@ -1,0 +1,75 @@
+// Organization tokens on SOAP, in a deployment that turns `orgTokens.allowSoap` on for a legacy
+// migration: the same checks as REST (token, flag, acting user), with the SOAP carriers, answered
+// as SOAP Faults; never forwarded. (With the setting off they are refused: soap-gateway.test.ts.)
+import * as soap from 'soap';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TNS } from '../../src/soap/protocol.js';
+import { OrgTokenAdmin } from '../../src/store/org-token-admin.js';
+import { seedUser, TEST_ACTOR, type SeededUser } from '../helpers/fixtures.js';
+import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { createTestStore, type TestStore } from '../helpers/test-store.js';
+
+let ts: TestStore;
+let gw: TestGateway;
+let manager: SeededUser;
+let colleague: SeededUser;
+let orgToken: string;
+
+beforeAll(async () => {
+  ts = await createTestStore();
+  gw = await startTestGateway({ store: ts.store, storeUrl: ts.url, overrides: { orgTokens: { allowSoap: true } } });
+  manager = await seedUser(ts.store);
+  colleague = await seedUser(ts.store, { org: manager.org });
+  await ts.store.admin.setOrganizationFeature(TEST_ACTOR, manager.org, 'OrganizationApiToken', true);
+  orgToken = (await new OrgTokenAdmin(ts.store.db).create(TEST_ACTOR, manager.login, 'Legacy SOAP', { enabled: true })).secret;
+  await gw.gateway.follower.poll();
+});
+afterAll(async () => {
+  await gw?.close();
+  await ts?.drop();
+});
+
+const header = (login?: string) =>
+  `<AuthorizationHeader xmlns="${TNS}"><organizationKey>${orgToken}</organizationKey>${login ? `<userLoginName>${login}</userLoginName>` : ''}</AuthorizationHeader>`;
+const field = (result: string, name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(result)?.[1];
+
+async function errorOf(call: Promise<unknown>): Promise<string> {
+  try {
+    await call;
+  } catch (e) {
+    const body = (e as { body?: string }).body ?? '';
+    expect(body).not.toContain(orgToken);
+    return /<error>([^<]*)<\/error>/.exec(body)?.[1] ?? 'no errorInfo';
+  }
+  throw new Error('expected a SOAP Fault');
+}
+
+describe('organization tokens on SOAP with orgTokens.allowSoap', () => {
+  it.each(['1.1', '1.2'])('act for a colleague through the header element (SOAP %s)', async (version) => {
+    const c = await soap.createClientAsync(`${gw.url}/api.asmx?wsdl`, { forceSoap12Headers: version === '1.2' });
+    c.addSoapHeader(header(colleague.login));
+    const [out] = await c.SendEnvelope_v1Async({ envelopeXml: 'x' });
+    expect(field(out.SendEnvelope_v1Result, 'loginName')).toBe(colleague.login);
+  });
+
+  it('act for a colleague through the legacy authorizationXml', async () => {
+    const c = await soap.createClientAsync(`${gw.url}/api.asmx?wsdl`);
+    const authorizationXml = `<authorization><organizationKey>${orgToken}</organizationKey><userLoginName>${colleague.login}</userLoginName></authorization>`;
+    const [out] = await c.SendEnvelope_v1Async({ authorizationXml, envelopeXml: 'x' });
+    expect(field(out.SendEnvelope_v1Result, 'loginName')).toBe(colleague.login);
+  });
+
+  it('are refused without a login name, for a stranger, and once the flag is off', async () => {
+    const stranger = await seedUser(ts.store);
+    for (const [login, expected] of [[undefined, 'OrgTokenLoginMissing'], [stranger.login, 'ActingUserNotAllowed']] as const) {
+      const c = await soap.createClientAsync(`${gw.url}/api.asmx?wsdl`);
+      c.addSoapHeader(header(login));
+      expect(await errorOf(c.SendEnvelope_v1Async({ envelopeXml: 'x' }))).toBe(expected);
+    }
+    await ts.store.admin.setOrganizationFeature(TEST_ACTOR, manager.org, 'OrganizationApiToken', false);
+    await gw.gateway.follower.poll();
+    const c = await soap.createClientAsync(`${gw.url}/api.asmx?wsdl`);
+    c.addSoapHeader(header(colleague.login));
+    expect(await errorOf(c.SendEnvelope_v1Async({ envelopeXml: 'x' }))).toBe('FeatureFlagMissing');
+  });
+});
