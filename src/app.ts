@@ -20,6 +20,7 @@ import { deprecationHeaders } from './pipeline/deprecation.js';
 import { RouteNotFound } from './pipeline/errors.js';
 import { restGateway } from './pipeline/rest-gateway.js';
 import { authenticateSoapOrgToken } from './credentials/org-token.js';
+import { createOAuth } from './oauth/index.js';
 import { settingsRoutes } from './settings/index.js';
 import { settingsPage } from './web/serve.js';
 import { sendRestError } from './pipeline/rest-response.js';
@@ -90,6 +91,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     ]),
   ) as Record<UpstreamName, Forwarder>;
 
+  // OAuth2 authorization server; its verifier checks access tokens at both edges.
+  const oauth = createOAuth({ config, store, logger });
   const handleRest = restGateway({
     routes: createRouteTable(config.routes),
     records,
@@ -98,6 +101,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     logger,
     recordUse: lastUsed.record,
     orgTokenDeprecation: deprecationHeaders(config.orgTokens),
+    verifyAccessToken: oauth.verify,
+    recordGrantUse: oauth.recordGrantUse,
   });
   // SOAP: its own streaming forwarder (the preamble is edited, the rest piped through)
   const soapForwarder = createStreamForwarder({ target: deps.upstreams[config.soap.upstream], timeoutMs: config.proxy.timeoutMs, maxSockets: config.proxy.maxSockets });
@@ -111,6 +116,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     serveWsdl: wsdlServer({ publicUrl: config.server.publicUrl }),
     logger,
     allowOrgTokens: config.orgTokens.allowSoap,
+    verifyAccessToken: oauth.verify,
     // Organization tokens: wire `authenticateOrgToken` here once they exist.
   });
 
@@ -124,6 +130,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       res.type(metricsRegistry.contentType).send(await metricsRegistry.metrics());
     });
   }
+  web.use(oauth.routes());
   web.use('/settings/api', settingsRoutes({ config, store, logger }));
   web.use(settingsPage());
   web.use((req, res) => sendRestError(res, new RouteNotFound(), requestIdOf(req)));
@@ -167,6 +174,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   await new Promise<void>((resolve) => server.listen(config.server.port, config.server.host, resolve));
   const { port } = server.address() as AddressInfo;
   const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
+  oauth.setListenUrl(`http://${host}:${port}`);
 
   return {
     server,
