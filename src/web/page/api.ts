@@ -22,6 +22,18 @@ export interface OrgTokens {
   tokens: unknown[];
 }
 
+/** An OAuth application the user authorized (one grant). */
+export interface App {
+  id: string;
+  clientId: string;
+  name: string;
+  description: string;
+  logoUrl: string | null;
+  scopes: string[];
+  firstAuthorizedAt: string;
+  lastUsedAt: string | null;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -68,5 +80,6 @@ export const api = {
   updateToken: (id: string, patch: Partial<Pick<Token, 'name' | 'enabled' | 'expiresAt'>>) => call<Token>('PATCH', `/tokens/${encodeURIComponent(id)}`, patch),
   deleteToken: (id: string) => call<void>('DELETE', `/tokens/${encodeURIComponent(id)}`),
   orgTokens: () => call<OrgTokens>('GET', '/org-tokens'),
-  apps: () => call<unknown[]>('GET', '/apps'),
+  apps: () => call<App[]>('GET', '/apps'),
+  revokeApp: (id: string) => call<void>('DELETE', `/apps/${encodeURIComponent(id)}`),
 };
