@@ -64,7 +64,7 @@ ${c.description ? `<p class="app-description">${esc(c.description)}</p>` : ''}
 <ul class="scopes">${scopes}</ul>
 <p class="muted">You can revoke its access at any time under <a href="/settings">API Tokens and Apps</a>.</p>
 <form method="post" action="/settings/authorize">${hidden({ ...requestFields(r), csrf_token: csrfToken })}
-<button type="submit" name="decision" value="allow">Allow</button>
+<button type="submit" class="primary" name="decision" value="allow">Allow</button>
 <button type="submit" name="decision" value="deny">Deny</button>
 </form></section>`,
   );

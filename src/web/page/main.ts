@@ -350,6 +350,7 @@ function appsSection(apps: App[]) {
               type: 'button',
               class: 'danger',
               id: `revoke-${a.id}`,
+              'aria-label': `Revoke access for ${a.name}`,
               onclick: () =>
                 dialog(`Revoke access for “${a.name}”?`, [h('p', {}, `“${a.name}” will no longer be able to act for you: its tokens stop working at once.`)], 'Revoke access', 'danger', async (d) => {
                   await api.revokeApp(a.id);
