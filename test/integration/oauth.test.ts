@@ -12,6 +12,7 @@ import * as oidc from 'openid-client';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OAuthStore } from '../../src/oauth/oauth-store.js';
+import { SOAP11_NS, TNS } from '../../src/soap/protocol.js';
 import { seedUser, TEST_ACTOR, type SeededUser } from '../helpers/fixtures.js';
 import { consent } from '../helpers/oauth-flow.js';
 import { givePassword, signIn } from '../helpers/settings-client.js';
@@ -271,6 +272,30 @@ describe('refusals', () => {
       expect((await restGet(tokens.access_token)).status).toBe(401);
       expect((await oauth().appsOf(bob.userId)).length).toBe(0);
     });
+  });
+});
+
+describe('SOAP', () => {
+  const call = (token: string) =>
+    fetch(`${gw.url}/api.asmx`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: `"${TNS}SendEnvelope_v1"` },
+      body: `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="${SOAP11_NS}"><soap:Header><AuthorizationHeader xmlns="${TNS}"><apiToken>${token}</apiToken></AuthorizationHeader></soap:Header><soap:Body><SendEnvelope_v1 xmlns="${TNS}"><authorizationXml></authorizationXml></SendEnvelope_v1></soap:Body></soap:Envelope>`,
+    });
+
+  it('takes the OAuth access token in the header element; api:read is refused (SOAP calls are POSTs); revoked → Fault', async () => {
+    const c = await registerClient();
+    const config = await discover(c);
+    const full = await authorize(config, alice.login, 'api');
+    expect((await call(full.tokens.access_token)).status).toBe(200);
+    const read = await authorize(await discover(await registerClient()), alice.login, 'api:read');
+    const refused = await call(read.tokens.access_token);
+    expect(refused.status).toBe(500);
+    expect(await refused.text()).toContain('<error>ScopeInsufficient</error>');
+    await oidc.tokenRevocation(config, full.tokens.refresh_token!);
+    await gw.gateway.follower.poll();
+    const revoked = await call(full.tokens.access_token);
+    expect(await revoked.text()).toContain('<error>AccessTokenInvalid</error>');
   });
 });
 
