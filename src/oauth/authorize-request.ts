@@ -45,10 +45,10 @@ export async function checkAuthorizeRequest(query: Record<string, unknown>, stor
   const redirectUri = one(query.redirect_uri);
   const registered = JSON.parse(client.redirect_uris) as string[];
   // Exact string match (no prefix, no normalization), so a look-alike URI cannot receive a code.
-  if (redirectUri === undefined ? registered.length !== 1 : !registered.includes(redirectUri)) {
-    return { ok: false, show: 'The redirect URI does not match the one registered for this application.' };
-  }
-  const target = redirectUri ?? registered[0]!;
+  // Required (as in OAuth 2.1), so the token request can always be held to the same value.
+  if (redirectUri === undefined) return { ok: false, show: 'The application did not say where to send you back (redirect_uri is missing).' };
+  if (!registered.includes(redirectUri)) return { ok: false, show: 'The redirect URI does not match the one registered for this application.' };
+  const target = redirectUri;
   const state = one(query.state);
   const fail = (error: string, description: string): AuthorizeCheck => ({ ok: false, redirect: redirectWith(target, { error, error_description: description, state, iss: issuer }) });
   if (client.enabled !== 1) return fail('unauthorized_client', 'This application has been disabled.');

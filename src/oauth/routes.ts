@@ -6,6 +6,7 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Request, type Response, type Router } from 'express';
 import { checkTokenShape } from '../credentials/token-format.js';
 import type { Logger } from '../observability/logger.js';
+import { oauthGrantsRevoked, oauthTokenRequests } from '../observability/metrics.js';
 import { signInAttempts } from '../settings/attempts.js';
 import { verifyPassword } from '../settings/password.js';
 import { requireSession, sessionOf, setSessionCookie, type RequireSessionOptions } from '../settings/session.js';
@@ -45,6 +46,17 @@ function params(req: Request): Record<string, string> {
     out[k] = v;
   }
   return out;
+}
+
+/** A form posted from another site (login CSRF, consent forgery) is refused; browsers send Origin on POST. */
+function sameOrigin(req: Request): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
 }
 
 export function oauthRoutes(deps: OAuthRoutesDeps): Router {
@@ -116,6 +128,7 @@ export function oauthRoutes(deps: OAuthRoutesDeps): Router {
   });
 
   router.post('/settings/authorize/sign-in', FORM, signInAttempts(), async (req, res) => {
+    if (!sameOrigin(req)) return res.status(403).set(pageHeaders()).type('html').send(errorPage('This sign-in form was sent from another site.'));
     const body = params(req);
     const query = body.query ?? '';
     const check = await checkAuthorizeRequest(Object.fromEntries(new URLSearchParams(query)), oauth, issuer());
@@ -133,6 +146,7 @@ export function oauthRoutes(deps: OAuthRoutesDeps): Router {
   });
 
   router.post('/settings/authorize', FORM, async (req, res) => {
+    if (!sameOrigin(req)) return res.status(403).set(pageHeaders()).type('html').send(errorPage('This consent form was sent from another site.'));
     const body = params(req);
     const { decision, csrf_token: csrf, ...rest } = body;
     const check = await checkAuthorizeRequest(rest, oauth, issuer());
@@ -190,6 +204,7 @@ export function oauthRoutes(deps: OAuthRoutesDeps): Router {
     const access = signAccessToken(keys, tokens, { userId: grant.user_id, clientId: grant.client_id, scope, grantId: grant.id });
     noStore(res);
     res.json({ access_token: access, token_type: 'Bearer', expires_in: tokens.ttlSeconds, refresh_token: refresh, scope });
+    oauthTokenRequests.inc({ grant_type: res.req.body.grant_type, outcome: 'issued' });
   }
 
   async function liveGrant(id: string, clientId: string) {
@@ -209,6 +224,7 @@ export function oauthRoutes(deps: OAuthRoutesDeps): Router {
       if (!(await oauth.spendCode(code.code_hash))) {
         // Replayed (RFC 6749 §4.1.2): whoever holds it may be an attacker; revoke what it issued.
         await oauth.revokeGrant(SYSTEM, code.grant_id, 'authorization code replayed');
+        oauthGrantsRevoked.inc({ reason: 'code-replayed' });
         logger.warn('oauth code replayed; grant revoked', { clientId: client.id, grantId: code.grant_id });
         throw invalidGrant('The authorization code has already been used.');
       }
@@ -230,7 +246,8 @@ export function oauthRoutes(deps: OAuthRoutesDeps): Router {
       if (!grant || grant.client_id !== client.id) throw invalidGrant('The refresh token is not valid.');
       if (!(await oauth.spendRefreshToken(token.token_hash))) {
         // Reuse of a rotated token (RFC 9700 §4.14.2): revoke the whole grant.
-        if (await oauth.revokeGrant(SYSTEM, grant.id, 'refresh token reused')) logger.warn('oauth refresh token reused; grant revoked', { clientId: client.id, grantId: grant.id });
+        if (await oauth.revokeGrant(SYSTEM, grant.id, 'refresh token reused')) oauthGrantsRevoked.inc({ reason: 'refresh-reused' });
+        logger.warn('oauth refresh token reused; grant revoked', { clientId: client.id, grantId: grant.id });
         throw invalidGrant('The refresh token has already been used or revoked.');
       }
       if (Date.parse(token.expires_at) <= Date.now()) throw invalidGrant('The refresh token has expired.');
@@ -319,6 +336,11 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
       out = new OAuthError('server_error', `Internal error (support id ${requestId}).`, 500);
     }
     noStore(res);
+    const path = req.originalUrl.split('?')[0]!.toLowerCase();
+    if (path === '/oauth/token' || path === '/apitoken/retrieve') {
+      const grantType = (req.body as { grant_type?: unknown } | undefined)?.grant_type;
+      oauthTokenRequests.inc({ grant_type: grantType === 'authorization_code' || grantType === 'refresh_token' ? grantType : 'other', outcome: out.error });
+    }
     if (out.status === 401 && req.headers.authorization) res.set('WWW-Authenticate', 'Basic realm="gatehouse"');
     res.status(out.status).json({ error: out.error, error_description: out.description });
   };

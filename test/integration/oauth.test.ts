@@ -109,6 +109,8 @@ describe('the whole flow with openid-client', () => {
     expect(after.headers['www-authenticate']).toMatch(/error="invalid_token"/);
     await expect(oidc.refreshTokenGrant(config, refreshed.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
     expect((await me.call({ method: 'GET', template: '/apps' })).body.some((a: { clientId: string }) => a.clientId === client.id)).toBe(false);
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    expect(metrics).toMatch(/gatehouse_oauth_token_requests_total\{grant_type="refresh_token",outcome="issued"\} [1-9]/);
   });
 
   it('a confidential client authenticates with its gts_ secret, introspects and revokes (RFC 7662, 7009)', async () => {
@@ -147,6 +149,30 @@ describe('refusals', () => {
     expect(res.status).toBe(400);
     expect(res.headers.location).toBeUndefined();
     expect(res.text).toMatch(/redirect URI does not match/);
+  });
+
+  it('a missing redirect URI or unknown client is shown, not redirected', async () => {
+    const c = await registerClient();
+    for (const q of [{ response_type: 'code', client_id: c.id, code_challenge: challenge, code_challenge_method: 'S256' }, { response_type: 'code', client_id: randomUUID(), redirect_uri: REDIRECT }]) {
+      const res = await request(gw.url).get(authUrl(q));
+      expect(res.status).toBe(400);
+      expect(res.headers.location).toBeUndefined();
+      expect(res.headers['content-security-policy']).toMatch(/frame-ancestors 'none'/);
+    }
+  });
+
+  it('Deny sends access_denied back with state; a consent form posted from another site is refused', async () => {
+    const c = await registerClient();
+    const q = { response_type: 'code', client_id: c.id, redirect_uri: REDIRECT, code_challenge: challenge, code_challenge_method: 'S256', state: 's1', scope: 'api' };
+    const back = await consent(gw.url, `${gw.url}${authUrl(q)}`, alice.login, 'deny');
+    expect(back.searchParams.get('error')).toBe('access_denied');
+    expect(back.searchParams.get('state')).toBe('s1');
+    const { cookie, csrf } = await signIn(gw.url, alice.login);
+    const forged = await request(gw.url).post('/settings/authorize').set('Cookie', cookie).set('Origin', 'https://evil.test').type('form').send({ ...q, csrf_token: csrf, decision: 'allow' });
+    expect(forged.status).toBe(403);
+    expect(forged.headers.location).toBeUndefined();
+    const noCsrf = await request(gw.url).post('/settings/authorize').set('Cookie', cookie).type('form').send({ ...q, decision: 'allow' });
+    expect(noCsrf.status).toBe(403);
   });
 
   it.each([
