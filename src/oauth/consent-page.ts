@@ -12,7 +12,9 @@ export function pageHeaders(redirectUri?: string): Record<string, string> {
   return {
     'Content-Security-Policy': `default-src 'none'; style-src 'self'; img-src 'self' https: data:; form-action ${formAction}; base-uri 'none'; frame-ancestors 'none'`,
     'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'no-referrer',
+    // same-origin, not no-referrer: with no-referrer the browser sends `Origin: null` on our own form
+    // posts, and the same-origin check (routes.ts) must refuse null (a hostile page can send it too).
+    'Referrer-Policy': 'same-origin',
     'Cache-Control': 'no-store',
     'X-Frame-Options': 'DENY',
   };

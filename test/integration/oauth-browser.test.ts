@@ -91,14 +91,14 @@ describe('consent and revoke in Chromium', () => {
 
     await page.goto(`${gw.url}/settings`);
     await page.getByRole('heading', { name: 'Apps and Connections' }).waitFor();
-    await page.getByRole('heading', { name: 'Contract Robot' }).waitFor();
+    await page.getByRole('heading', { name: 'Contract Robot', exact: true }).waitFor();
     await page.getByText('Read-only API access (GET)').waitFor();
     await shot('apps');
     await page.getByRole('button', { name: 'Revoke access for Contract Robot' }).click();
     const dialog = page.getByRole('dialog', { name: 'Revoke access for “Contract Robot”?' });
     await dialog.waitFor();
     await dialog.getByRole('button', { name: 'Revoke access' }).click();
-    await page.getByRole('heading', { name: 'Contract Robot' }).waitFor({ state: 'detached' });
+    await page.getByRole('heading', { name: 'Contract Robot', exact: true }).waitFor({ state: 'detached' });
     await shot('revoked');
 
     expect((await restGet(tokens.body.access_token)).status).toBe(401);

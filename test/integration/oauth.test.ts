@@ -171,6 +171,8 @@ describe('refusals', () => {
     const forged = await request(gw.url).post('/settings/authorize').set('Cookie', cookie).set('Origin', 'https://evil.test').type('form').send({ ...q, csrf_token: csrf, decision: 'allow' });
     expect(forged.status).toBe(403);
     expect(forged.headers.location).toBeUndefined();
+    const opaque = await request(gw.url).post('/settings/authorize').set('Cookie', cookie).set('Origin', 'null').type('form').send({ ...q, csrf_token: csrf, decision: 'allow' });
+    expect(opaque.status).toBe(403);
     const noCsrf = await request(gw.url).post('/settings/authorize').set('Cookie', cookie).type('form').send({ ...q, decision: 'allow' });
     expect(noCsrf.status).toBe(403);
   });
