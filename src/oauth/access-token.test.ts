@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { afterAll, describe, expect, it } from 'vitest';
-import { scopeAllows } from '../credentials/bearer-jwt.js';
 import { looksLikeJwt, signAccessToken, verifyAccessToken } from './access-token.js';
 import { loadSigningKeys } from './keys.js';
 
@@ -54,20 +53,5 @@ describe('access tokens', () => {
     const pub = keys.current.key.export({ type: 'spki', format: 'pem' }) as string;
     const forged = jwt.sign({ ...grant, sub: 'u1' }, pub, { algorithm: 'HS256', header: { typ: 'at+jwt', alg: 'HS256', kid: keys.current.kid }, issuer: 'https://gw.test', audience: 'gatehouse-api' });
     expect(verifyAccessToken(keys, settings, forged).ok).toBe(false);
-  });
-});
-
-describe('scopes', () => {
-  it.each([
-    ['api', 'POST', true],
-    ['api', 'GET', true],
-    ['api:read', 'GET', true],
-    ['api:read', 'HEAD', true],
-    ['api:read', 'POST', false],
-    ['api:read', 'DELETE', false],
-    ['', 'GET', false],
-    ['other', 'GET', false],
-  ])('%s may %s: %s', (scope, method, allowed) => {
-    expect(scopeAllows(scope, method)).toBe(allowed);
   });
 });
