@@ -20,6 +20,7 @@ import { deprecationHeaders } from './pipeline/deprecation.js';
 import { RouteNotFound, type GatehouseError } from './pipeline/errors.js';
 import { restGateway } from './pipeline/rest-gateway.js';
 import { authenticateSoapOrgToken } from './credentials/org-token.js';
+import { createOAuth } from './oauth/index.js';
 import { settingsRoutes } from './settings/index.js';
 import { settingsPage } from './web/serve.js';
 import { sendRestError } from './pipeline/rest-response.js';
@@ -91,6 +92,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   ) as Record<UpstreamName, Forwarder>;
 
   const signIdentity = identitySigner({ ...config.identity, secret: deps.identitySecret });
+  // OAuth2 authorization server; its verifier checks access tokens at both edges.
+  const oauth = createOAuth({ config, store, logger });
   const handleRest = restGateway({
     routes: createRouteTable(config.routes),
     records,
@@ -99,6 +102,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     logger,
     recordUse: lastUsed.record,
     orgTokenDeprecation: deprecationHeaders(config.orgTokens),
+    verifyAccessToken: oauth.verify,
+    recordGrantUse: oauth.recordGrantUse,
   });
   // SOAP: its own streaming forwarder (the preamble is edited, the rest piped through)
   const soapForwarder = createStreamForwarder({ target: deps.upstreams[config.soap.upstream], timeoutMs: config.proxy.timeoutMs, maxSockets: config.proxy.maxSockets });
@@ -113,6 +118,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     logger,
     allowOrgTokens: config.orgTokens.allowSoap,
     authenticateOrgToken: authenticateSoapOrgToken,
+    verifyAccessToken: oauth.verify,
   });
 
   // Everything but the authenticated edge: Express, routes mounted in order.
@@ -125,6 +131,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       res.type(metricsRegistry.contentType).send(await metricsRegistry.metrics());
     });
   }
+  web.use(oauth.routes());
   web.use('/settings/api', settingsRoutes({ config, store, logger }));
   web.use(settingsPage());
   web.use((req, res) => sendRestError(res, new RouteNotFound(), requestIdOf(req)));
@@ -168,6 +175,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   await new Promise<void>((resolve) => server.listen(config.server.port, config.server.host, resolve));
   const { port } = server.address() as AddressInfo;
   const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
+  oauth.setListenUrl(`http://${host}:${port}`);
 
   return {
     server,

@@ -2,7 +2,7 @@
 // /!\ Hot path.
 import { cacheKeys } from '../store/change-keys.js';
 import type { GatewayStore } from '../store/gateway-store.js';
-import type { ApiTokenRecord, LoginRecord, OrgApiTokenRecord, OrganizationRecord, RoleRecord, UserRecord } from '../store/records.js';
+import type { ApiTokenRecord, GrantRecord, LoginRecord, OrgApiTokenRecord, OrganizationRecord, RoleRecord, UserRecord } from '../store/records.js';
 import type { Resolved, TieredResolver } from './resolver.js';
 import type { Tier } from './tier.js';
 
@@ -37,6 +37,10 @@ export class Records {
 
   orgToken(hash: string): Promise<Resolved<OrgApiTokenRecord>> | Resolved<OrgApiTokenRecord> {
     return this.resolver.resolve(cacheKeys.orgToken(hash), () => this.store.findOrgTokenByHash(hash));
+  }
+
+  grant(id: string): Promise<Resolved<GrantRecord>> | Resolved<GrantRecord> {
+    return this.resolver.resolve(cacheKeys.grant(id), () => this.store.findGrant(id));
   }
 
   /** Login name (any case) → user id; the user itself is then resolved under its own key. */

@@ -139,6 +139,17 @@ export const configSchema = z
         allowSoap: z.boolean().describe('Accept organization tokens on the SOAP API (legacy migrations only).'),
       })
       .refine((o) => Date.parse(o.sunset) > Date.parse(o.deprecatedSince), { path: ['sunset'], message: 'must be after deprecatedSince' }),
+    // The OAuth2 authorization server (src/oauth/): access-token signing keys and lifetimes.
+    oauth: z
+      .object({
+        issuer: optionalUrl.describe('`iss` of access tokens and the RFC 8414 issuer; empty = server.publicUrl, else the URL the gateway listens on.'),
+        audience: z.string().min(1).describe('`aud` of access tokens; a token of another audience is refused at the edge.'),
+        accessTokenTtlSeconds: z.coerce.number().int().min(60).max(3600).describe('Lifetime of an access token (RFC 9068 JWT).'),
+        refreshTokenTtlDays: z.coerce.number().int().min(1).max(365).describe('Lifetime of a refresh token (each is rotated on use).'),
+        signingKeyFile: z.string().describe('PEM private key (EC P-256 or RSA) that signs access tokens; empty = generated per process (not in production).'),
+        retiredKeyFiles: z.array(z.string().min(1)).describe('PEM public keys of rotated-out signing keys: still published and verifying until their tokens expire.'),
+      })
+      .default({ issuer: '', audience: 'gatehouse-api', accessTokenTtlSeconds: 600, refreshTokenTtlDays: 30, signingKeyFile: '', retiredKeyFiles: [] }),
   })
   .superRefine((cfg, ctx) => {
     const r = cfg.redis;

@@ -79,6 +79,22 @@ export const orgTokenRequests = new Counter({
   registers: [metricsRegistry],
 });
 
+/** OAuth token endpoint outcomes: `issued` per grant type, or the RFC 6749 error code. */
+export const oauthTokenRequests = new Counter({
+  name: 'gatehouse_oauth_token_requests_total',
+  help: 'OAuth token endpoint requests, by grant type and outcome (issued or the RFC 6749 error).',
+  labelNames: ['grant_type', 'outcome'] as const,
+  registers: [metricsRegistry],
+});
+
+/** OAuth grants revoked, by why: a user, a client, a replayed code, a reused refresh token. */
+export const oauthGrantsRevoked = new Counter({
+  name: 'gatehouse_oauth_grants_revoked_total',
+  help: 'OAuth grants revoked at the token endpoint because a code or refresh token was replayed.',
+  labelNames: ['reason'] as const,
+  registers: [metricsRegistry],
+});
+
 /** Error code → the reason label operators read. */
 const REASONS: Record<string, string> = {
   CredentialMissing: 'missing',
@@ -95,6 +111,8 @@ const REASONS: Record<string, string> = {
   ActingUserNotAllowed: 'unknown-user',
   ActingUserDisabled: 'user-disabled',
   StoreUnavailable: 'store-unavailable',
+  AccessTokenInvalid: 'invalid-access-token',
+  ScopeInsufficient: 'insufficient-scope',
 };
 
 export function authReason(errorCode: string | undefined): string | undefined {

@@ -163,3 +163,26 @@ export class OrgTokenSoapRefused extends GatehouseError {
     super('Organization tokens are not accepted on the SOAP API. Use a user API token.');
   }
 }
+
+// --- OAuth access tokens (RFC 6750 §3.1: the error goes in WWW-Authenticate too) ----------------
+
+export class AccessTokenInvalid extends GatehouseError {
+  readonly code = 'AccessTokenInvalid';
+  readonly status = 401;
+  constructor(readonly reason: 'invalid' | 'expired' | 'revoked' = 'invalid') {
+    super(reason === 'expired' ? 'The access token has expired; refresh it.' : reason === 'revoked' ? 'The access to this application has been revoked.' : 'The access token is not valid.');
+  }
+  override headers() {
+    return { 'WWW-Authenticate': 'Bearer realm="gatehouse", error="invalid_token"' };
+  }
+}
+export class ScopeInsufficient extends GatehouseError {
+  readonly code = 'ScopeInsufficient';
+  readonly status = 403;
+  constructor() {
+    super('The access token has the api:read scope: only GET and HEAD requests are allowed.');
+  }
+  override headers() {
+    return { 'WWW-Authenticate': 'Bearer realm="gatehouse", error="insufficient_scope", scope="api"' };
+  }
+}

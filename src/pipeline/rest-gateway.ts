@@ -7,12 +7,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Records } from '../cache/records.js';
 import { StoreReadFailed } from '../cache/resolver.js';
 import { authenticateApiToken } from '../credentials/api-token.js';
+import { authenticateBearerJwt, type AccessTokenVerifier } from '../credentials/bearer-jwt.js';
 import { extractRestCredential } from '../credentials/extract-rest.js';
 import { authenticateOrgToken, extractOrgToken, type PresentedOrgToken } from '../credentials/org-token.js';
 import type { Principal } from '../credentials/principal.js';
 import type { Logger } from '../observability/logger.js';
 import type { RequestContext } from '../observability/access-log.js';
 import { orgTokenRequests } from '../observability/metrics.js';
+import { looksLikeJwt } from '../oauth/access-token.js';
 import type { Forwarder } from '../proxy/forward.js';
 import { normalizePath, type NormalizedPath } from '../proxy/normalize-path.js';
 import type { RestRoute, RouteTable } from '../proxy/routes.js';
@@ -30,6 +32,10 @@ export interface RestGatewayDeps {
   recordUse?: (tokenId: string, ip: string | undefined) => void;
   /** Sent on every response to an organization-token call (RFC 9745, RFC 8594). */
   orgTokenDeprecation: DeprecationHeaders;
+  /** OAuth access tokens (RFC 9068 JWTs) arriving as Authorization: Bearer; absent = not accepted. */
+  verifyAccessToken?: AccessTokenVerifier;
+  /** Throttled "last used" of an OAuth grant (Apps and Connections). */
+  recordGrantUse?: (grantId: string) => void;
 }
 
 export function restGateway(deps: RestGatewayDeps) {
@@ -98,12 +104,16 @@ export function restGateway(deps: RestGatewayDeps) {
       ctx.credentialKind = 'none';
       return refuse(res, ctx, presented);
     }
-    ctx.credentialKind = 'api-token';
+    // A Bearer value shaped like a JWT is an OAuth access token; user API tokens never are.
+    const oauth = presented.carrier === 'bearer' && deps.verifyAccessToken !== undefined && looksLikeJwt(presented.secret);
+    ctx.credentialKind = oauth ? 'oauth' : 'api-token';
 
     // Shape check, resolve, judge
     let outcome;
     try {
-      outcome = await authenticateApiToken(presented.secret, deps.records);
+      outcome = oauth
+        ? await authenticateBearerJwt(presented.secret, req.method ?? 'GET', deps.verifyAccessToken!, deps.records)
+        : await authenticateApiToken(presented.secret, deps.records);
     } catch (e) {
       return refuse(res, ctx, storeFailure(ctx, e));
     }
@@ -116,7 +126,8 @@ export function restGateway(deps: RestGatewayDeps) {
     ctx.userId = principal.userId;
     ctx.organizationId = principal.organizationId;
     ctx.cacheTier = tier;
-    deps.recordUse?.(principal.tokenId, req.socket.remoteAddress);
+    if (oauth) deps.recordGrantUse?.(principal.tokenId);
+    else deps.recordUse?.(principal.tokenId, req.socket.remoteAddress);
     forward(req, res, { requestId: ctx.requestId, url, identity: deps.signIdentity(principal) });
   };
 }

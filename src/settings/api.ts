@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { Logger } from '../observability/logger.js';
 import { GatehouseError, InternalError } from '../pipeline/errors.js';
 import { sendRestError } from '../pipeline/rest-response.js';
+import { OAuthStore, type AppView } from '../oauth/oauth-store.js';
 import type { RoleRecord } from '../store/records.js';
 import { StoreError, type Actor, type ApiTokenView, type Store } from '../store/index.js';
 import { linkAttempts, signInAttempts } from './attempts.js';
@@ -75,6 +76,10 @@ function tokenJson(t: ApiTokenView) {
     lastUsedAt: t.lastUsedAt,
     lastUsedIp: t.lastUsedIp,
   };
+}
+
+function appJson(a: AppView) {
+  return { id: a.grantId, clientId: a.clientId, name: a.name, description: a.description, logoUrl: a.logoUrl, scopes: a.scopes, firstAuthorizedAt: a.firstAuthorizedAt, lastUsedAt: a.lastUsedAt };
 }
 
 const actorOf = (req: Request, res: Response): Actor => ({ actor: `user:${sessionOf(res).userId}`, source: req.ip ?? null });
@@ -255,12 +260,20 @@ export function settingsApi(opts: SettingsApiOptions): Router {
     res.status(204).end();
   });
 
-  // Apps and Connections: OAuth grants arrive with the OAuth server; until then there are none.
-  api.get('/apps', (_req, res) => {
-    res.json([]);
+  // Apps and Connections: the user's live OAuth grants. Revoking one revokes its refresh tokens and,
+  // through the change feed (`grant:<id>`), its access tokens on the next request.
+  const oauth = new OAuthStore(store.db);
+  api.get('/apps', async (_req, res) => {
+    res.json((await oauth.appsOf(sessionOf(res).userId)).map(appJson));
   });
-  api.delete('/apps/:grantId', () => {
-    throw notFound('app authorization');
+  api.delete('/apps/:grantId', async (req, res) => {
+    const s = sessionOf(res);
+    const grantId = req.params.grantId as string;
+    // Another user's grant is answered like one that does not exist.
+    if (!(await oauth.appsOf(s.userId)).some((a) => a.grantId === grantId)) throw notFound('app authorization');
+    await oauth.revokeGrant(actorOf(req, res), grantId, 'revoked by the user in Apps and Connections');
+    logger.info('settings app access revoked', { userId: s.userId, grantId });
+    res.status(204).end();
   });
 
   api.use(() => {

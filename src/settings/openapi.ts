@@ -220,7 +220,24 @@ export const openApiDocument = {
         additionalProperties: false,
         properties: { token: { $ref: '#/components/schemas/OrgToken' }, secret: { type: 'string', pattern: '^gto_[0-9A-Za-z]{36}$' } },
       },
-      AppList: { type: 'array', maxItems: 0, items: { type: 'object' } },
+      AppList: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['id', 'clientId', 'name', 'description', 'logoUrl', 'scopes', 'firstAuthorizedAt', 'lastUsedAt'],
+          additionalProperties: false,
+          properties: {
+            id: { type: 'string', description: 'The grant id (revoke with DELETE /apps/{grantId}).' },
+            clientId: { type: 'string' },
+            name: { type: 'string' },
+            description: { type: 'string' },
+            logoUrl: { type: ['string', 'null'] },
+            scopes: { type: 'array', items: { type: 'string', enum: ['api', 'api:read'] } },
+            firstAuthorizedAt: { type: 'string', format: 'date-time' },
+            lastUsedAt: { type: ['string', 'null'], format: 'date-time' },
+          },
+        },
+      },
     },
   },
 } as const;

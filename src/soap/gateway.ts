@@ -8,6 +8,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Records } from '../cache/records.js';
 import { StoreReadFailed } from '../cache/resolver.js';
 import { authenticateApiToken } from '../credentials/api-token.js';
+import { authenticateBearerJwt, type AccessTokenVerifier } from '../credentials/bearer-jwt.js';
+import { looksLikeJwt } from '../oauth/access-token.js';
 import type { Authenticated, Principal } from '../credentials/principal.js';
 import { TOKEN_PREFIXES } from '../credentials/token-format.js';
 import type { RequestContext } from '../observability/access-log.js';
@@ -35,6 +37,8 @@ export interface SoapGatewayDeps {
   allowOrgTokens: boolean;
   /** Wired in once organization tokens exist; until then an allowed org token is still refused. */
   authenticateOrgToken?: OrgTokenAuthenticator;
+  /** OAuth access tokens in the SOAP token element; absent = not accepted. */
+  verifyAccessToken?: AccessTokenVerifier;
 }
 
 /** First match wins: the SOAP header element, then WS-Security, then authorizationXml. */
@@ -83,6 +87,8 @@ export function soapGateway(deps: SoapGatewayDeps) {
       return deps.authenticateOrgToken({ secret, organizationKey: cred.organizationKey, userLoginName: cred.userLoginName }, deps.records);
     }
     if (cred.apiToken === undefined) return new CredentialMissing();
+    // An OAuth access token in the token element: the same edge check as REST; SOAP calls are POSTs.
+    if (deps.verifyAccessToken && looksLikeJwt(cred.apiToken)) return authenticateBearerJwt(cred.apiToken, 'POST', deps.verifyAccessToken, deps.records);
     const outcome = await authenticateApiToken(cred.apiToken, deps.records);
     // WS-Security: the Username must name the token's user
     if (

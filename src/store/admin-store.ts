@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { hashToken, mintToken, tokenHint, checkTokenShape } from '../credentials/token-format.js';
+import { revokeGrantsWhere } from '../oauth/oauth-store.js';
 import { cacheKeys } from './change-keys.js';
 import { conflict, invalid, notFound } from './errors.js';
 import type { Database } from './tables.js';
@@ -202,6 +203,8 @@ export class AdminStore {
       const user = await this.userByLogin(trx, login);
       await trx.updateTable('users').set({ enabled: enabled ? 1 : 0 }).where('id', '=', user.id).execute();
       await this.changed(trx, [cacheKeys.user(user.id)]);
+      // A disabled user's OAuth grants are revoked, not just paused (issue 7).
+      if (!enabled) await revokeGrantsWhere(trx, 'user_id', user.id);
       await this.audit(trx, who, { action: enabled ? 'user.enable' : 'user.disable', targetKind: 'user', targetId: user.id, organizationId: user.organization_id });
       return { id: user.id, loginName: user.login_name, enabled };
     });

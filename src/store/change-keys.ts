@@ -8,4 +8,6 @@ export const cacheKeys = {
   orgToken: (hash: string) => `orgtoken:${hash}`,
   /** A lower-cased login name → user id (written when the user is created: it may be cached as absent). */
   login: (loginKey: string) => `login:${loginKey}`,
+  /** An OAuth grant: evicted when revoked, so its live access tokens stop on the next request. */
+  grant: (id: string) => `grant:${id}`,
 };

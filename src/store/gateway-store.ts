@@ -2,7 +2,7 @@
 // sense), implemented once in Kysely for SQLite and PostgreSQL.
 import type { Kysely } from 'kysely';
 import type { Database } from './tables.js';
-import type { ApiTokenRecord, Change, LoginRecord, OrgApiTokenRecord, OrganizationRecord, RoleRecord, UserRecord } from './records.js';
+import type { ApiTokenRecord, Change, GrantRecord, LoginRecord, OrgApiTokenRecord, OrganizationRecord, RoleRecord, UserRecord } from './records.js';
 
 /** One token's latest use, as batched by store/last-used.ts. */
 export interface TokenUse {
@@ -20,6 +20,8 @@ export interface GatewayStore {
   findOrgTokenByHash(hash: string): Promise<OrgApiTokenRecord | undefined>;
   /** The user with this login name, compared case-insensitively (`loginKey` is lower-cased). */
   findUserIdByLogin(loginKey: string): Promise<LoginRecord | undefined>;
+  /** An OAuth grant (revoked ones too: the edge refuses them). */
+  findGrant(id: string): Promise<GrantRecord | undefined>;
   /** Changes after `cursor`, oldest first, at most `limit`. */
   changesSince(cursor: number, limit?: number): Promise<Change[]>;
   /** The newest change id, where a new follower starts. */
@@ -109,6 +111,11 @@ export class GatewayStoreKysely implements GatewayStore {
   async findUserIdByLogin(loginKey: string): Promise<LoginRecord | undefined> {
     const row = await this.db.selectFrom('users').select('id').where('login_key', '=', loginKey).executeTakeFirst();
     return row && { userId: row.id };
+  }
+
+  async findGrant(id: string): Promise<GrantRecord | undefined> {
+    const row = await this.db.selectFrom('oauth_grants').select(['id', 'client_id', 'user_id', 'revoked_at']).where('id', '=', id).executeTakeFirst();
+    return row && { id: row.id, clientId: row.client_id, userId: row.user_id, revoked: row.revoked_at !== null };
   }
 
   async changesSince(cursor: number, limit = 1000): Promise<Change[]> {

@@ -121,6 +121,57 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    // The OAuth2 authorization server (src/oauth/): clients, the grants users gave them, one-time
+    // codes and rotated refresh tokens. Only hashes of codes, refresh tokens and client secrets.
+    '0003_oauth': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('oauth_clients')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
+          .addColumn('logo_url', 'text')
+          .addColumn('redirect_uris', 'text', (c) => c.notNull())
+          .addColumn('public', 'integer', (c) => c.notNull())
+          .addColumn('secret_hash', 'text')
+          .addColumn('enabled', 'integer', (c) => c.notNull().defaultTo(1))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('oauth_grants')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('client_id', 'text', (c) => c.notNull().references('oauth_clients.id').onDelete('cascade'))
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('scope', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('last_used_at', 'text')
+          .addColumn('revoked_at', 'text')
+          .execute();
+        await db.schema.createIndex('oauth_grants_user').on('oauth_grants').column('user_id').execute();
+        await db.schema.createIndex('oauth_grants_client').on('oauth_grants').column('client_id').execute();
+        await db.schema
+          .createTable('oauth_codes')
+          .addColumn('code_hash', 'text', (c) => c.primaryKey())
+          .addColumn('grant_id', 'text', (c) => c.notNull().references('oauth_grants.id').onDelete('cascade'))
+          .addColumn('client_id', 'text', (c) => c.notNull())
+          .addColumn('redirect_uri', 'text', (c) => c.notNull())
+          .addColumn('code_challenge', 'text')
+          .addColumn('scope', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .addColumn('used_at', 'text')
+          .execute();
+        await db.schema
+          .createTable('refresh_tokens')
+          .addColumn('token_hash', 'text', (c) => c.primaryKey())
+          .addColumn('grant_id', 'text', (c) => c.notNull().references('oauth_grants.id').onDelete('cascade'))
+          .addColumn('scope', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .addColumn('spent_at', 'text')
+          .execute();
+        await db.schema.createIndex('refresh_tokens_grant').on('refresh_tokens').column('grant_id').execute();
+      },
+    },
   };
 }
 

@@ -53,3 +53,11 @@ export interface OrgApiTokenRecord {
 export interface LoginRecord {
   userId: string;
 }
+
+/** An OAuth grant as the edge checks it behind a verified access token. */
+export interface GrantRecord {
+  id: string;
+  clientId: string;
+  userId: string;
+  revoked: boolean;
+}

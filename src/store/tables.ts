@@ -88,6 +88,52 @@ export interface ChangesTable {
   cache_key: string;
 }
 
+/** OAuth2 (src/oauth/): a registered application. Redirect URIs: JSON array, matched exactly. */
+export interface OAuthClientsTable {
+  id: string;
+  name: string;
+  description: string;
+  logo_url: string | null;
+  redirect_uris: string;
+  public: number;
+  secret_hash: string | null;
+  enabled: number;
+  created_at: string;
+}
+
+/** What a user allowed a client to do; revoking it stops its refresh tokens and access tokens. */
+export interface OAuthGrantsTable {
+  id: string;
+  client_id: string;
+  user_id: string;
+  scope: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface OAuthCodesTable {
+  code_hash: string;
+  grant_id: string;
+  client_id: string;
+  redirect_uri: string;
+  /** S256 challenge, or null when the (confidential) client sent none. */
+  code_challenge: string | null;
+  scope: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+export interface RefreshTokensTable {
+  token_hash: string;
+  grant_id: string;
+  scope: string;
+  created_at: string;
+  expires_at: string;
+  /** Set when rotated: presenting it again revokes the grant. */
+  spent_at: string | null;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   users: UsersTable;
@@ -98,4 +144,8 @@ export interface Database {
   org_api_tokens: OrgApiTokensTable;
   audit_events: AuditEventsTable;
   changes: ChangesTable;
+  oauth_clients: OAuthClientsTable;
+  oauth_grants: OAuthGrantsTable;
+  oauth_codes: OAuthCodesTable;
+  refresh_tokens: RefreshTokensTable;
 }

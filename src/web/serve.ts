@@ -10,7 +10,7 @@ import express, { type Router } from 'express';
 export const ASSETS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../dist/web/assets');
 
 // Only our own script, style and connections: no inline script, no third-party origin.
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 const SHELL = `<!doctype html>
 <html lang="en">

@@ -31,6 +31,18 @@ export interface OrgTokens {
   tokens: OrgToken[];
 }
 
+/** An OAuth application the user authorized (one grant). */
+export interface App {
+  id: string;
+  clientId: string;
+  name: string;
+  description: string;
+  logoUrl: string | null;
+  scopes: string[];
+  firstAuthorizedAt: string;
+  lastUsedAt: string | null;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -80,5 +92,6 @@ export const api = {
   createOrgToken: (name: string) => call<{ token: OrgToken; secret: string }>('POST', '/org-tokens', { name }),
   updateOrgToken: (id: string, enabled: boolean) => call<OrgToken>('PATCH', `/org-tokens/${encodeURIComponent(id)}`, { enabled }),
   deleteOrgToken: (id: string) => call<void>('DELETE', `/org-tokens/${encodeURIComponent(id)}`),
-  apps: () => call<unknown[]>('GET', '/apps'),
+  apps: () => call<App[]>('GET', '/apps'),
+  revokeApp: (id: string) => call<void>('DELETE', `/apps/${encodeURIComponent(id)}`),
 };

@@ -3,7 +3,7 @@
 // organization tokens section and Apps and Connections. Every control is labelled and reachable
 // by keyboard; the layout is one column at 400 px.
 import './settings.css';
-import { api, ApiError, whenSessionEnds, type Me, type OrgToken, type OrgTokens, type Token } from './api.js';
+import { api, ApiError, whenSessionEnds, type App, type Me, type OrgToken, type OrgTokens, type Token } from './api.js';
 import { formatDate, h } from './dom.js';
 
 const main = document.getElementById('main')!;
@@ -84,7 +84,7 @@ function setPasswordView(linkToken: string) {
 // --- signed in ----------------------------------------------------------------------------------
 
 async function showSettings() {
-  const [list, org] = await Promise.all([api.tokens(), api.orgTokens()]);
+  const [list, org, apps] = await Promise.all([api.tokens(), api.orgTokens(), api.apps()]);
   tokens = list;
   whoami.replaceChildren(
     h('span', {}, `${me!.user.loginName} · ${me!.user.organization.name}`),
@@ -97,7 +97,7 @@ async function showSettings() {
       : h('p', { class: 'warning', role: 'note' }, 'Your roles do not include the API permission: the gateway refuses your tokens until an administrator grants it.'),
     tokenSection(),
     orgSection(org),
-    appsSection(),
+    appsSection(apps),
   ];
   main.replaceChildren(...parts.filter((p): p is Node => p !== null));
   renderTokens();
@@ -395,13 +395,47 @@ function orgSection(org: OrgTokens) {
   );
 }
 
-function appsSection() {
-  return h(
-    'section',
-    { 'aria-labelledby': 'apps-title' },
-    h('h2', { id: 'apps-title' }, 'Apps and Connections'),
-    h('p', { class: 'empty' }, 'No apps are connected to your account. When you authorize an application to act for you, it appears here with its scopes, and you can revoke its access.'),
-  );
+const SCOPE_TEXT: Record<string, string> = { api: 'Full API access', 'api:read': 'Read-only API access (GET)' };
+
+function appsSection(apps: App[]) {
+  const list = h('ul', { id: 'apps-list', class: 'apps' });
+  const empty = h('p', { class: 'empty', id: 'apps-empty' }, 'No apps are connected to your account. When you authorize an application to act for you, it appears here with its scopes, and you can revoke its access.');
+  const render = () => {
+    empty.hidden = apps.length > 0;
+    list.replaceChildren(
+      ...apps.map((a) =>
+        h(
+          'li',
+          { class: 'card app', 'data-app': a.id },
+          a.logoUrl ? h('img', { src: a.logoUrl, alt: '', width: 32, height: 32, class: 'app-logo' }) : null,
+          h('h3', {}, a.name),
+          a.description ? h('p', { class: 'muted' }, a.description) : null,
+          h('p', {}, `Scopes: ${a.scopes.map((s) => SCOPE_TEXT[s] ?? s).join(', ')}`),
+          h('p', { class: 'hint' }, `First authorized ${formatDate(a.firstAuthorizedAt, '')} · last used ${formatDate(a.lastUsedAt, 'never')}`),
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'danger',
+              id: `revoke-${a.id}`,
+              'aria-label': `Revoke access for ${a.name}`,
+              onclick: () =>
+                dialog(`Revoke access for “${a.name}”?`, [h('p', {}, `“${a.name}” will no longer be able to act for you: its tokens stop working at once.`)], 'Revoke access', 'danger', async (d) => {
+                  await api.revokeApp(a.id);
+                  d.close();
+                  apps = apps.filter((x) => x.id !== a.id);
+                  render();
+                  document.getElementById('apps-title')?.focus();
+                }),
+            },
+            'Revoke access',
+          ),
+        ),
+      ),
+    );
+  };
+  render();
+  return h('section', { 'aria-labelledby': 'apps-title' }, h('h2', { id: 'apps-title', tabindex: -1 }, 'Apps and Connections'), empty, list);
 }
 
 // --- start --------------------------------------------------------------------------------------

@@ -1,0 +1,61 @@
+// oauth/: owns the OAuth2 authorization server (clients, authorize + consent, token, revoke,
+// introspect, metadata, JWKS, signing keys) and the access-token verifier the edge uses.
+// `createOAuth` is the one way in; app.ts mounts its routes and hands its verifier to the gateways.
+import type { Router } from 'express';
+import type { Config } from '../config/schema.js';
+import type { AccessTokenVerifier } from '../credentials/bearer-jwt.js';
+import type { Logger } from '../observability/logger.js';
+import { sessionStoreFor } from '../settings/index.js';
+import type { Store } from '../store/index.js';
+import { verifyAccessToken, type AccessTokenSettings } from './access-token.js';
+import { loadSigningKeys, type SigningKeys } from './keys.js';
+import { OAuthStore } from './oauth-store.js';
+import { oauthRoutes } from './routes.js';
+
+/** A grant's "last used" is written at most this often per instance (Apps and Connections). */
+const GRANT_USE_WRITE_MS = 60_000;
+
+export interface OAuth {
+  keys: SigningKeys;
+  tokens: AccessTokenSettings;
+  verify: AccessTokenVerifier;
+  routes(): Router;
+  /** Called once the server listens: the issuer when neither oauth.issuer nor server.publicUrl is set. */
+  setListenUrl(url: string): void;
+  recordGrantUse(grantId: string): void;
+}
+
+export function createOAuth(deps: { config: Config; store: Store; logger: Logger }): OAuth {
+  const { config, store, logger } = deps;
+  const keys = loadSigningKeys(config.oauth, config.env === 'production');
+  let listenUrl = '';
+  const configured = (config.oauth.issuer || config.server.publicUrl).replace(/\/+$/, '');
+  const tokens: AccessTokenSettings = { issuer: () => configured || listenUrl, audience: config.oauth.audience, ttlSeconds: config.oauth.accessTokenTtlSeconds };
+  const oauthStore = new OAuthStore(store.db);
+  const lastWrite = new Map<string, number>();
+  return {
+    keys,
+    tokens,
+    verify: (token) => verifyAccessToken(keys, tokens, token),
+    routes: () =>
+      oauthRoutes({
+        store,
+        sessions: sessionStoreFor(store, config.settings),
+        session: { secure: config.env !== 'development' },
+        keys,
+        tokens,
+        refreshTtlMs: config.oauth.refreshTokenTtlDays * 86_400_000,
+        logger,
+      }),
+    setListenUrl(url) {
+      listenUrl = url.replace(/\/+$/, '');
+    },
+    recordGrantUse(grantId) {
+      const now = Date.now();
+      if (now - (lastWrite.get(grantId) ?? 0) < GRANT_USE_WRITE_MS) return;
+      if (lastWrite.size > 10_000) lastWrite.clear();
+      lastWrite.set(grantId, now);
+      oauthStore.touchGrant(grantId).catch((e: Error) => logger.warn('oauth grant last-used not written', { error: e.message }));
+    },
+  };
+}

@@ -1,0 +1,108 @@
+// The OAuth consent page and Apps and Connections in a real browser (playwright-core driving
+// Debian's Chromium, as settings-browser.test.ts): an application sends the user to
+// /oauth/authorize, the user signs in and allows it on the consent page (which names the app, its
+// description and scopes), the app exchanges the code and calls REST (200); the user clicks
+// "Revoke access" on the settings page and the app's next call is refused (401).
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OAuthStore } from '../../src/oauth/oauth-store.js';
+import { seedUser, TEST_ACTOR, type SeededUser } from '../helpers/fixtures.js';
+import { givePassword, PASSWORD } from '../helpers/settings-client.js';
+import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { createTestStore, TEST_DB, type TestStore } from '../helpers/test-store.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = join(import.meta.dirname, '../artifacts');
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+let ts: TestStore;
+let gw: TestGateway;
+let user: SeededUser;
+let profile: string;
+let context: BrowserContext;
+let page: Page;
+let app: http.Server;
+let redirectUri: string;
+
+beforeAll(async () => {
+  ts = await createTestStore();
+  gw = await startTestGateway({ store: ts.store, storeUrl: ts.url });
+  user = await seedUser(ts.store);
+  await givePassword(ts.store, user.userId);
+  // The client application: its redirect URI answers a small page.
+  app = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('callback received'));
+  await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
+  redirectUri = `http://127.0.0.1:${(app.address() as AddressInfo).port}/callback`;
+  mkdirSync(ARTIFACTS, { recursive: true });
+  profile = mkdtempSync(join(tmpdir(), 'gatehouse-chromium-'));
+  context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1000, height: 800 } });
+  context.setDefaultTimeout(10_000);
+  page = context.pages()[0] ?? (await context.newPage());
+}, 60_000);
+afterAll(async () => {
+  await context?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+  await new Promise((r) => app?.close(r));
+  await gw?.close();
+  await ts?.drop();
+});
+
+const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `oauth-${TEST_DB}-${name}.png`), fullPage: true });
+const restGet = async (token: string) => {
+  await gw.gateway.follower.poll();
+  return request(gw.url).get('/Api/v6/envelope/1').set('Authorization', `Bearer ${token}`);
+};
+
+describe('consent and revoke in Chromium', () => {
+  it('signs in, allows the app, the app calls REST (200), Revoke access stops it (401)', async () => {
+    const { client } = await new OAuthStore(ts.store.db).registerClient(TEST_ACTOR, { name: 'Contract Robot', description: 'Prepares and sends your contracts for signature.', redirectUris: [redirectUri], public: true });
+    const verifier = randomBytes(32).toString('base64url');
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const q = new URLSearchParams({ response_type: 'code', client_id: client.id, redirect_uri: redirectUri, scope: 'api:read', state: 'st-123', code_challenge: challenge, code_challenge_method: 'S256' });
+
+    await page.goto(`${gw.url}/Auth/Authorize?${q}`);
+    await page.getByRole('heading', { name: 'Sign in to authorize Contract Robot' }).waitFor();
+    await page.getByLabel('Login name').fill(user.login);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+
+    await page.getByRole('heading', { name: 'Authorize Contract Robot' }).waitFor();
+    await page.getByText('Prepares and sends your contracts for signature.').waitFor();
+    await page.getByText(/api:read/).waitFor();
+    await page.getByText(user.login).waitFor();
+    await shot('consent');
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await page.waitForURL((u) => u.href.startsWith(redirectUri));
+    const back = new URL(page.url());
+    expect(back.searchParams.get('state')).toBe('st-123');
+    const code = back.searchParams.get('code')!;
+    expect(code).toMatch(/^gtc_/);
+
+    const tokens = await request(gw.url).post('/oauth/token').type('form').send({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: client.id, code_verifier: verifier });
+    expect(tokens.status).toBe(200);
+    expect((await restGet(tokens.body.access_token)).status).toBe(200);
+
+    await page.goto(`${gw.url}/settings`);
+    await page.getByRole('heading', { name: 'Apps and Connections' }).waitFor();
+    await page.getByRole('heading', { name: 'Contract Robot', exact: true }).waitFor();
+    await page.getByText('Read-only API access (GET)').waitFor();
+    await shot('apps');
+    await page.getByRole('button', { name: 'Revoke access for Contract Robot' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Revoke access for “Contract Robot”?' });
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'Revoke access' }).click();
+    await page.getByRole('heading', { name: 'Contract Robot', exact: true }).waitFor({ state: 'detached' });
+    await shot('revoked');
+
+    expect((await restGet(tokens.body.access_token)).status).toBe(401);
+    const refresh = await request(gw.url).post('/oauth/token').type('form').send({ grant_type: 'refresh_token', refresh_token: tokens.body.refresh_token, client_id: client.id });
+    expect(refresh.body.error).toBe('invalid_grant');
+  }, 60_000);
+});
