@@ -18,6 +18,8 @@ export function serverOptions(cfg: HttpConfig): ServerOptions {
     headersTimeout: cfg.headersTimeoutMs,
     requestTimeout: cfg.requestTimeoutMs,
     keepAliveTimeout: cfg.keepAliveTimeoutMs,
+    // How often node looks for requests past those timeouts (default 30 s: too coarse for slowloris)
+    connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(cfg.headersTimeoutMs / 4))),
     insecureHTTPParser: false,
   };
 }
