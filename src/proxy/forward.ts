@@ -80,6 +80,13 @@ export function createForwarder(opts: ForwardOptions): Forwarder {
     });
     // The client went away: nothing to answer.
     proxyServer.on('econnreset', () => {});
+    // The upstream cut its answer short: cut ours too, so the client sees a failure rather than
+    // waiting forever for bytes that will never come (or taking a truncated body for a whole one).
+    proxyServer.on('proxyRes', (proxyRes, _req, res) => {
+      proxyRes.once('close', () => {
+        if (!proxyRes.complete) res.destroy();
+      });
+    });
   };
 
   const proxy = createProxyMiddleware<IncomingMessage, ServerResponse>({
