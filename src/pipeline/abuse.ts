@@ -9,6 +9,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract, type RateLimiterRes } from 'rate-limiter-flexible';
 import type { RedisClient } from '../cache/l2-redis.js';
 import { API_TOKEN_HEADER, AUTHORIZATION_HEADER } from '../credentials/extract-rest.js';
+import { abuseRefusals } from '../observability/metrics.js';
 import { RateLimited, TooManyFailedAttempts, type GatehouseError } from './errors.js';
 
 export interface AbuseLimitOptions {
@@ -77,8 +78,11 @@ export function createAbuseLimits(opts: AbuseLimitOptions): AbuseLimits {
     async check(ip, secret) {
       const hint = secret ? tokenHint(secret) : undefined;
       const [ipRes, hintRes] = await Promise.all([read(byIp, ip), hint ? read(byHint, hint) : null]);
-      const hit = blocked(byIp, ipRes) ?? blocked(byHint, hintRes);
-      return hit ? new TooManyFailedAttempts(retryAfter(hit)) : undefined;
+      const byAddress = blocked(byIp, ipRes);
+      const hit = byAddress ?? blocked(byHint, hintRes);
+      if (!hit) return undefined;
+      abuseRefusals.inc({ limit: byAddress ? 'ip' : 'token-hint' });
+      return new TooManyFailedAttempts(retryAfter(hit));
     },
     async refused(err, ip, secret) {
       if (!FAILED_AUTHENTICATION.has(err.code)) return;
@@ -91,7 +95,9 @@ export function createAbuseLimits(opts: AbuseLimitOptions): AbuseLimits {
         return undefined;
       } catch (e) {
         // Rejected with a RateLimiterRes when the rate is exhausted, with an Error when the store failed
-        return e instanceof Error ? undefined : new RateLimited(retryAfter(e as RateLimiterRes));
+        if (e instanceof Error) return undefined;
+        abuseRefusals.inc({ limit: 'token-rate' });
+        return new RateLimited(retryAfter(e as RateLimiterRes));
       }
     },
   };
