@@ -16,6 +16,6 @@ const run = spawnSync('npx', ['vitest', 'run', '--config', 'test/vitest.config.t
   encoding: 'utf8',
 });
 const out = `${run.stdout}\n${run.stderr}`;
-const line = out.split('\n').find((l) => l.startsWith('soak '));
-console.log(line ?? out);
+const line = /soak \w+ \d+s: \{[^\n]*\}/.exec(out.replace(/\x1b\[[0-9;]*m/g, ''));
+console.log(line?.[0] ?? out);
 process.exit(run.status ?? 1);

@@ -35,18 +35,13 @@ afterAll(async () => {
   await ts?.drop();
 });
 
-const rest = () => request(gw.url).get('/Api/v6/envelope/1').set('apiToken', alice.token);
-const soap = () =>
-  request(gw.url)
-    .post('/api.asmx')
-    .set('Content-Type', 'text/xml; charset=utf-8')
-    .set('SOAPAction', `"${TNS}GetEnvelopeById_v1"`)
-    .send(soapEnvelope());
 const soapEnvelope = () =>
-      `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header><AuthorizationHeader xmlns="${TNS}"><apiToken>${alice.token}</apiToken></AuthorizationHeader></soap:Header>` +
-        `<soap:Body><GetEnvelopeById_v1 xmlns="${TNS}"><envelopeId>1</envelopeId></GetEnvelopeById_v1></soap:Body></soap:Envelope>`;
+  `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header><AuthorizationHeader xmlns="${TNS}"><apiToken>${alice.token}</apiToken></AuthorizationHeader></soap:Header>` +
+  `<soap:Body><GetEnvelopeById_v1 xmlns="${TNS}"><envelopeId>1</envelopeId></GetEnvelopeById_v1></soap:Body></soap:Envelope>`;
+const rest = () => request(gw.url).get('/Api/v6/envelope/1').set('apiToken', alice.token);
+const soap = () => request(gw.url).post('/api.asmx').set('Content-Type', 'text/xml; charset=utf-8').set('SOAPAction', `"${TNS}GetEnvelopeById_v1"`).send(soapEnvelope());
 
-/** A raw GET that reports whether the response arrived whole. */
+/** A raw call (REST GET or SOAP POST) that reports whether the response arrived whole. */
 function wholeResponse(surface: 'rest' | 'soap' = 'rest'): Promise<{ status: number; complete: boolean }> {
   const { hostname, port } = new URL(gw.url);
   const options =

@@ -81,7 +81,10 @@ describe(`soak (${SECONDS} s, ${TEST_DB})`, () => {
 
     const churnWorker = async (i: number) => {
       while (Date.now() < end) {
-        const t = churn[Math.floor(Math.random() * churn.length)];
+        // Half the calls on a token not revoked yet (so enabled ones are checked too), half on any
+        const live = churn.filter((c) => c.revokedAt === undefined);
+        const pool = live.length > 0 && Math.random() < 0.5 ? live : churn;
+        const t = pool[Math.floor(Math.random() * pool.length)];
         if (!t) {
           await new Promise((r) => setTimeout(r, 10));
           continue;
@@ -123,7 +126,7 @@ describe(`soak (${SECONDS} s, ${TEST_DB})`, () => {
         expect((await session.call({ method: 'PATCH', template: '/tokens/{id}', path: `/tokens/${id}`, body: { enabled: true } })).status).toBe(200);
         t.enabledAt = Date.now();
         counts.enabled++;
-        await new Promise((r) => setTimeout(r, 400 + Math.random() * 400));
+        await new Promise((r) => setTimeout(r, PROPAGATION_MS + 200 + Math.random() * 600));
         if (n % 2 === 0) {
           expect((await session.call({ method: 'PATCH', template: '/tokens/{id}', path: `/tokens/${id}`, body: { enabled: false } })).status).toBe(200);
           counts.disabled++;
@@ -150,7 +153,7 @@ describe(`soak (${SECONDS} s, ${TEST_DB})`, () => {
     expect(counts.fiveXx).toBe(0);
     expect(counts.errors).toBe(0);
     expect(counts.valid).toBeGreaterThan(100);
-    expect(counts.created).toBeGreaterThan(3);
+    expect(counts.created).toBeGreaterThan(2);
     expect(counts.revokedChecked).toBeGreaterThan(0);
     expect(counts.enabledChecked).toBeGreaterThan(0);
     expect(growthMb).toBeLessThan(HEAP_GROWTH_MB);
