@@ -22,6 +22,8 @@ export interface AbuseLimitOptions {
   tokenRequestsPerSecond: number;
   /** Shared counters; undefined = in-process only. */
   redis?: RedisClient;
+  /** Whether Redis is up (the L2 tier's view): while it is not, counting is in-process at once instead of after a command timeout. */
+  redisUp?: () => boolean;
   keyPrefix: string;
 }
 
@@ -34,8 +36,12 @@ export interface AbuseLimits {
   consumeRequest(tokenId: string): Promise<RateLimited | undefined>;
 }
 
-/** Refusals that mean "this credential is wrong": a missing credential is not a guess. */
-const FAILED_AUTHENTICATION = new Set(['CredentialMalformed', 'CredentialUnknown', 'CredentialDisabled', 'CredentialExpired', 'UserDisabled']);
+/**
+ * Refusals that mean "this was a guess": a token that does not exist. A missing credential is
+ * not a guess, and a disabled or expired token is a real one its owner has to fix — counting it
+ * would let one misconfigured client lock out every caller behind the same address.
+ */
+const FAILED_AUTHENTICATION = new Set(['CredentialMalformed', 'CredentialUnknown']);
 
 /**
  * A token's hint: SHA-256 of its first 8 and last 4 characters. Never the secret, and the same
@@ -58,21 +64,24 @@ export function presentedSecret(headers: IncomingHttpHeaders): string | undefine
 const retryAfter = (res: RateLimiterRes) => Math.max(1, Math.ceil(res.msBeforeNext / 1000));
 
 export function createAbuseLimits(opts: AbuseLimitOptions): AbuseLimits {
-  const limiter = (name: string, points: number, duration: number): RateLimiterAbstract | undefined => {
+  const redisUp = opts.redisUp ?? (() => true);
+  /** The limiter to use now: Redis-backed while Redis is up, the in-process one otherwise. */
+  const limiter = (name: string, points: number, duration: number): (() => RateLimiterAbstract) | undefined => {
     if (points <= 0) return undefined;
     const keyPrefix = `${opts.keyPrefix}abuse:${name}`;
     const memory = new RateLimiterMemory({ points, duration, keyPrefix });
-    if (!opts.redis) return memory;
+    if (!opts.redis) return () => memory;
     // Redis refused or slow (no offline queue, short command timeout): count in-process meanwhile.
-    return new RateLimiterRedis({ storeClient: opts.redis, points, duration, keyPrefix, insuranceLimiter: memory });
+    const shared = new RateLimiterRedis({ storeClient: opts.redis, points, duration, keyPrefix, insuranceLimiter: memory });
+    return () => (redisUp() ? shared : memory);
   };
   const byIp = limiter('ip', opts.failuresPerIp, opts.windowSeconds);
   const byHint = limiter('hint', opts.failuresPerToken, opts.windowSeconds);
   const byToken = limiter('rate', opts.tokenRequestsPerSecond, 1);
 
   // A store error of the limiter itself never refuses a caller: the limits protect, they do not gate.
-  const read = async (l: RateLimiterAbstract | undefined, key: string) => (l ? l.get(key).catch(() => null) : null);
-  const blocked = (l: RateLimiterAbstract | undefined, res: RateLimiterRes | null) => (l && res && res.consumedPoints >= l.points ? res : undefined);
+  const read = async (l: (() => RateLimiterAbstract) | undefined, key: string) => (l ? l().get(key).catch(() => null) : null);
+  const blocked = (l: (() => RateLimiterAbstract) | undefined, res: RateLimiterRes | null) => (l && res && res.consumedPoints >= l().points ? res : undefined);
 
   return {
     async check(ip, secret) {
@@ -86,12 +95,12 @@ export function createAbuseLimits(opts: AbuseLimitOptions): AbuseLimits {
     },
     async refused(err, ip, secret) {
       if (!FAILED_AUTHENTICATION.has(err.code)) return;
-      await Promise.all([byIp?.penalty(ip).catch(() => {}), secret ? byHint?.penalty(tokenHint(secret)).catch(() => {}) : undefined]);
+      await Promise.all([byIp?.().penalty(ip).catch(() => {}), secret ? byHint?.().penalty(tokenHint(secret)).catch(() => {}) : undefined]);
     },
     async consumeRequest(tokenId) {
       if (!byToken) return undefined;
       try {
-        await byToken.consume(tokenId);
+        await byToken().consume(tokenId);
         return undefined;
       } catch (e) {
         // Rejected with a RateLimiterRes when the rate is exhausted, with an Error when the store failed

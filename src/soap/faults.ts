@@ -44,8 +44,8 @@ export function faultXml(version: SoapVersion, err: GatehouseError, requestId: s
 }
 
 export function faultStatus(version: SoapVersion, err: GatehouseError): number {
-  // Rate and size limits are HTTP-level answers (RFC 6585, RFC 9110 §15.5.14) clients and balancers act on
-  if (err.status === 429 || err.status === 413 || err.status === 431) return err.status;
+  // Rate limits are an HTTP-level answer (RFC 6585 §4) that clients and balancers act on
+  if (err.status === 429) return 429;
   if (version === '1.1') return 500;
   return err.status < 500 ? 400 : 500;
 }
