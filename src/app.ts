@@ -17,7 +17,12 @@ import { metricsRegistry } from './observability/metrics.js';
 import { createTracing } from './observability/tracing.js';
 import type { Logger } from './observability/logger.js';
 import { deprecationHeaders } from './pipeline/deprecation.js';
-import { RouteNotFound, type GatehouseError } from './pipeline/errors.js';
+import { createAbuseLimits } from './pipeline/abuse.js';
+import { HeadersTooLarge, PayloadTooLarge, RouteNotFound, type GatehouseError } from './pipeline/errors.js';
+import { answerClientError, declaredTooLarge, serverOptions, tooManyHeaders } from './pipeline/http-limits.js';
+import { clientAddress } from './proxy/client-ip.js';
+import { sendSoapFault } from './soap/faults.js';
+import { versionOfContentType } from './soap/protocol.js';
 import { restGateway } from './pipeline/rest-gateway.js';
 import { authenticateSoapOrgToken } from './credentials/org-token.js';
 import { createOAuth } from './oauth/index.js';
@@ -84,10 +89,13 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     if (ctx) ctx.errorCode = err.code;
     sendRestError(res, err, ctx?.requestId ?? requestIdOf(req));
   };
+  // Who the client is (X-Forwarded-* believed only from trusted proxies), and the abuse limits
+  const client = clientAddress(config.http.trustedProxies);
+  const abuse = createAbuseLimits({ ...config.abuse, redis: cache.redis, redisUp: () => cache.redisState() === 'up', keyPrefix: config.redis.keyPrefix });
   const forwarders = Object.fromEntries(
     Object.entries(deps.upstreams).map(([name, target]) => [
       name,
-      createForwarder({ name, target, timeoutMs: config.proxy.timeoutMs, maxSockets: config.proxy.maxSockets, onError: onUpstreamError }),
+      createForwarder({ name, target, timeoutMs: config.proxy.timeoutMs, maxSockets: config.proxy.maxSockets, onError: onUpstreamError, trustForwarded: client.fromTrustedProxy }),
     ]),
   ) as Record<UpstreamName, Forwarder>;
 
@@ -104,9 +112,11 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     orgTokenDeprecation: deprecationHeaders(config.orgTokens),
     verifyAccessToken: oauth.verify,
     recordGrantUse: oauth.recordGrantUse,
+    abuse,
+    clientIp: client.ip,
   });
   // SOAP: its own streaming forwarder (the preamble is edited, the rest piped through)
-  const soapForwarder = createStreamForwarder({ target: deps.upstreams[config.soap.upstream], timeoutMs: config.proxy.timeoutMs, maxSockets: config.proxy.maxSockets });
+  const soapForwarder = createStreamForwarder({ target: deps.upstreams[config.soap.upstream], timeoutMs: config.proxy.timeoutMs, maxSockets: config.proxy.maxSockets, trustForwarded: client.fromTrustedProxy });
   const soapPaths = new Set(config.soap.paths.map((p) => p.toLowerCase()));
   const handleSoap = soapGateway({
     limits: { preambleBytes: config.soap.preambleLimitBytes, maxDepth: config.soap.maxDepth, maxAttributes: config.soap.maxAttributes, maxNameLength: config.soap.maxNameLength },
@@ -119,6 +129,9 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     allowOrgTokens: config.orgTokens.allowSoap,
     authenticateOrgToken: authenticateSoapOrgToken,
     verifyAccessToken: oauth.verify,
+    abuse,
+    clientIp: client.ip,
+    // Organization tokens: wire `authenticateOrgToken` here once they exist.
   });
 
   // Everything but the authenticated edge: Express, routes mounted in order.
@@ -138,7 +151,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
 
   const tracing = createTracing({ otlpEndpoint: config.observability.otlpEndpoint, serviceName: 'gatehouse' });
   const contexts = new WeakMap<IncomingMessage, RequestContext>();
-  const server = http.createServer((req, res) => {
+  const server = http.createServer(serverOptions(config.http), (req, res) => {
     const ctx: RequestContext = { requestId: requestIdOf(req), startedAt: performance.now(), surface: 'web' };
     const traceparent = req.headers.traceparent;
     if (typeof traceparent === 'string') ctx.traceId = TRACEPARENT.exec(traceparent)?.[1];
@@ -152,7 +165,23 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     if (readiness.draining) res.setHeader('Connection', 'close');
     // Dispatch on the normalized path, so `/./Api/..` or `/%41pi/..` cannot slip past the pipeline.
     const normalized = normalizePath(req.url ?? '/');
-    if (normalized.ok && soapPaths.has(normalized.path.toLowerCase())) {
+    const soap = normalized.ok && soapPaths.has(normalized.path.toLowerCase());
+    // HTTP hygiene: too many header lines, or a declared body over the route family's limit
+    const limit = soap ? config.http.bodyLimitBytes.soap : config.http.bodyLimitBytes.rest;
+    const hygiene = tooManyHeaders(req, config.http.maxHeaderCount)
+      ? new HeadersTooLarge()
+      : (soap || !normalized.ok || isRestPath(normalized.path)) && declaredTooLarge(req, limit)
+        ? new PayloadTooLarge(limit)
+        : undefined;
+    if (hygiene) {
+      ctx.errorCode = hygiene.code;
+      res.setHeader('Connection', 'close'); // the body is not read
+      if (soap) sendSoapFault(res, versionOfContentType(req.headers['content-type']), hygiene, ctx.requestId, true);
+      else sendRestError(res, hygiene, ctx.requestId);
+      req.resume();
+      return;
+    }
+    if (soap) {
       void handleSoap(req, res, ctx, normalized.path, normalized.query);
       return;
     }
@@ -162,7 +191,9 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     }
     web(req, res);
   });
-  server.keepAliveTimeout = 65_000;
+  // One header line more than allowed is kept, so too many can be told apart (431) from enough.
+  server.maxHeadersCount = config.http.maxHeaderCount + 1;
+  server.on('clientError', answerClientError);
   // Expect: 100-continue (RFC 9110 §10.1.1), handled deliberately: 100 Continue is sent here
   // (a SOAP request already refused by its headers gets its Fault instead, before any upload),
   // and the SOAP forwarder never passes Expect upstream (DESIGN.md §8).

@@ -18,6 +18,8 @@ export interface CacheTiers {
   follower: ChangeFollower;
   /** For /readyz: `disabled` when no Redis is configured. */
   redisState(): RedisState | 'disabled';
+  /** The command client (no offline queue) when Redis is configured: shared by the abuse limits. */
+  redis?: RedisClient;
   close(): Promise<void>;
 }
 
@@ -72,6 +74,7 @@ export async function openCacheTiers(config: Config, store: Store, logger: Logge
     records: new Records(resolver, readModel),
     follower,
     redisState: () => l2?.state ?? 'disabled',
+    redis: clients[0],
     async close() {
       unlisten();
       follower.stop();

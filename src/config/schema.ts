@@ -130,6 +130,42 @@ export const configSchema = z
       level: z.enum(['error', 'warn', 'info', 'debug', 'silent']).describe('Log level.'),
       access: z.boolean().describe('One JSON access line per request.'),
     }),
+    // Abuse limits (pipeline/abuse.ts): counters in Redis when configured, in-process otherwise.
+    abuse: z
+      .object({
+        failuresPerIp: z.coerce.number().int().min(0).describe('Failed authentications from one client address within `windowSeconds` before it gets 429 (0 = off).'),
+        failuresPerToken: z.coerce.number().int().min(0).describe('Failed authentications with one token hint (first 8 + last 4 characters, hashed) within `windowSeconds` before 429 (0 = off).'),
+        windowSeconds: z.coerce.number().int().min(1).max(86400).describe('Window of the failed-authentication counters; a blocked client waits at most this long.'),
+        tokenRequestsPerSecond: z.coerce.number().int().min(0).describe('Requests per second one authenticated token may make (0 = unlimited).'),
+      })
+      .default({ failuresPerIp: 100, failuresPerToken: 10, windowSeconds: 300, tokenRequestsPerSecond: 0 }),
+    // HTTP hygiene of the listening server (app.ts, pipeline/http-limits.ts).
+    http: z
+      .object({
+        maxHeaderBytes: z.coerce.number().int().min(1024).max(1024 * 1024).describe('Largest request head (request line + headers) accepted; larger gets 431.'),
+        maxHeaderCount: z.coerce.number().int().min(8).max(1000).describe('Most request header lines accepted; more gets 431.'),
+        headersTimeoutMs: ms(1000, 600000).describe('A client must send its complete request head within this time (slowloris), else 408 and the connection is closed.'),
+        requestTimeoutMs: ms(0, 3600000).describe('A client must send its whole request within this time (0 = no limit; large SOAP uploads need room).'),
+        keepAliveTimeoutMs: ms(1000, 600000).describe('An idle keep-alive connection is closed after this time (keep it above the load balancer idle timeout).'),
+        bodyLimitBytes: z
+          .object({
+            rest: z.coerce.number().int().min(0).describe('Largest REST request body (Content-Length) forwarded; larger gets 413 (0 = no limit).'),
+            soap: z.coerce.number().int().min(0).describe('Largest SOAP request body (Content-Length); larger gets a Fault with 413 (0 = no limit).'),
+          })
+          .describe('Request body limits per route family (the settings API has its own, 16 KiB of JSON).'),
+        trustedProxies: z
+          .array(z.string().min(1))
+          .describe('Addresses or CIDR ranges of proxies whose `X-Forwarded-For`/`-Proto`/`-Host` are believed (e.g. ["10.0.0.0/8"]); empty = the peer address is the client.'),
+      })
+      .default({
+        maxHeaderBytes: 16384,
+        maxHeaderCount: 100,
+        headersTimeoutMs: 20000,
+        requestTimeoutMs: 300000,
+        keepAliveTimeoutMs: 65000,
+        bodyLimitBytes: { rest: 64 * 1024 * 1024, soap: 256 * 1024 * 1024 },
+        trustedProxies: [],
+      }),
     // Organization API tokens (deprecated): what their callers are told, and whether SOAP takes them.
     orgTokens: z
       .object({

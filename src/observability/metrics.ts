@@ -113,7 +113,16 @@ const REASONS: Record<string, string> = {
   StoreUnavailable: 'store-unavailable',
   AccessTokenInvalid: 'invalid-access-token',
   ScopeInsufficient: 'insufficient-scope',
+  TooManyFailedAttempts: 'too-many-failures',
+  RateLimited: 'rate-limited',
 };
+
+export const abuseRefusals = new Counter({
+  name: 'gatehouse_abuse_refusals_total',
+  help: 'Requests refused with 429 by the abuse limits, by limit (ip, token-hint, token-rate).',
+  labelNames: ['limit'] as const,
+  registers: [metricsRegistry],
+});
 
 export function authReason(errorCode: string | undefined): string | undefined {
   if (errorCode === undefined) return 'ok';

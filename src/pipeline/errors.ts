@@ -186,3 +186,45 @@ export class ScopeInsufficient extends GatehouseError {
     return { 'WWW-Authenticate': 'Bearer realm="gatehouse", error="insufficient_scope", scope="api"' };
   }
 }
+
+// --- abuse limits (issue 8; pipeline/abuse.ts) ------------------------------------------------
+
+/** Too many failed authentications from this client address or with this token: guessing is pointless. */
+export class TooManyFailedAttempts extends GatehouseError {
+  readonly code = 'TooManyFailedAttempts';
+  readonly status = 429;
+  constructor(readonly retryAfterSeconds: number) {
+    super(`Too many failed authentication attempts; try again in ${retryAfterSeconds} s.`);
+  }
+  override headers() {
+    return { 'Retry-After': String(this.retryAfterSeconds) };
+  }
+}
+/** The token's configured request rate is exhausted. */
+export class RateLimited extends GatehouseError {
+  readonly code = 'RateLimited';
+  readonly status = 429;
+  constructor(readonly retryAfterSeconds: number) {
+    super(`Too many requests for this API token; try again in ${retryAfterSeconds} s.`);
+  }
+  override headers() {
+    return { 'Retry-After': String(this.retryAfterSeconds) };
+  }
+}
+
+// --- HTTP hygiene (issue 8; pipeline/http-limits.ts) -------------------------------------------
+
+export class PayloadTooLarge extends GatehouseError {
+  readonly code = 'PayloadTooLarge';
+  readonly status = 413;
+  constructor(limit: number) {
+    super(`The request body is larger than this endpoint accepts (${limit} bytes).`);
+  }
+}
+export class HeadersTooLarge extends GatehouseError {
+  readonly code = 'HeadersTooLarge';
+  readonly status = 431;
+  constructor() {
+    super('The request headers are too large or too many.');
+  }
+}

@@ -18,6 +18,7 @@ import { looksLikeJwt } from '../oauth/access-token.js';
 import type { Forwarder } from '../proxy/forward.js';
 import { normalizePath, type NormalizedPath } from '../proxy/normalize-path.js';
 import type { RestRoute, RouteTable } from '../proxy/routes.js';
+import { presentedSecret, type AbuseLimits } from './abuse.js';
 import type { DeprecationHeaders } from './deprecation.js';
 import { GatehouseError, InternalError, PathRefused, RouteNotFound, StoreUnavailable } from './errors.js';
 import { sendRestError } from './rest-response.js';
@@ -36,10 +37,23 @@ export interface RestGatewayDeps {
   verifyAccessToken?: AccessTokenVerifier;
   /** Throttled "last used" of an OAuth grant (Apps and Connections). */
   recordGrantUse?: (grantId: string) => void;
+  /** Failed-authentication limits and the per-token rate (pipeline/abuse.ts). */
+  abuse?: AbuseLimits;
+  /** The client address (proxy/client-ip.ts); default the peer address. */
+  clientIp?: (req: IncomingMessage) => string;
+}
+
+/** Who presented what, so a failed authentication is counted against both. */
+interface Attempt {
+  ip: string;
+  secret: string | undefined;
 }
 
 export function restGateway(deps: RestGatewayDeps) {
-  const refuse = (res: ServerResponse, ctx: RequestContext, err: GatehouseError) => {
+  const clientIp = deps.clientIp ?? ((req: IncomingMessage) => req.socket.remoteAddress ?? 'unknown');
+  const refuse = async (res: ServerResponse, ctx: RequestContext, err: GatehouseError, attempt?: Attempt) => {
+    // Counted before the answer goes out, so the next guess already sees it
+    if (attempt) await deps.abuse?.refused(err, attempt.ip, attempt.secret);
     ctx.errorCode = err.code;
     sendRestError(res, err, ctx.requestId);
   };
@@ -53,7 +67,7 @@ export function restGateway(deps: RestGatewayDeps) {
   };
 
   // Organization token (deprecated): fenced by policy/org-token.ts, every answer marked deprecated
-  const orgTokenCall = async (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, route: RestRoute, url: string, presented: PresentedOrgToken | GatehouseError) => {
+  const orgTokenCall = async (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, route: RestRoute, url: string, presented: PresentedOrgToken | GatehouseError, attempt: Attempt) => {
     ctx.authKind = 'org-token';
     for (const [name, value] of Object.entries(deps.orgTokenDeprecation)) res.setHeader(name, value);
     let outcome;
@@ -65,7 +79,7 @@ export function restGateway(deps: RestGatewayDeps) {
     const { result, organizationId } = outcome;
     ctx.organizationId = organizationId;
     orgTokenRequests.inc({ organization_id: organizationId ?? 'unknown', outcome: result instanceof GatehouseError ? result.code : 'forwarded' });
-    if (result instanceof GatehouseError) return refuse(res, ctx, result);
+    if (result instanceof GatehouseError) return refuse(res, ctx, result, attempt);
     const { principal, tier } = result;
     ctx.tokenId = principal.tokenId;
     ctx.userId = principal.userId;
@@ -93,12 +107,17 @@ export function restGateway(deps: RestGatewayDeps) {
     // Public: GET /Api/v{N}/version
     if (route.isPublic) return forward(req, res, { requestId: ctx.requestId, url });
 
+    // Abuse limits: an address or token that failed too often is refused before any look-up
+    const attempt: Attempt = { ip: clientIp(req), secret: presentedSecret(req.headers) };
+    const blocked = await deps.abuse?.check(attempt.ip, attempt.secret);
+    if (blocked) return refuse(res, ctx, blocked);
+
     // Extract the one credential
     const presented = extractRestCredential(req.headers);
     const orgToken = extractOrgToken(req.headers, presented);
     if (orgToken !== undefined) {
       ctx.credentialKind = 'org-token';
-      return orgTokenCall(req, res, ctx, route, url, orgToken);
+      return orgTokenCall(req, res, ctx, route, url, orgToken, attempt);
     }
     if (presented instanceof GatehouseError) {
       ctx.credentialKind = 'none';
@@ -117,7 +136,9 @@ export function restGateway(deps: RestGatewayDeps) {
     } catch (e) {
       return refuse(res, ctx, storeFailure(ctx, e));
     }
-    if (outcome instanceof GatehouseError) return refuse(res, ctx, outcome);
+    if (outcome instanceof GatehouseError) return refuse(res, ctx, outcome, attempt);
+    const limited = await deps.abuse?.consumeRequest(outcome.principal.tokenId);
+    if (limited) return refuse(res, ctx, limited);
 
     // Forward with a verified identity
     const { principal, tier } = outcome;

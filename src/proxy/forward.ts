@@ -18,6 +18,8 @@ export interface ForwardOptions {
   timeoutMs: number;
   maxSockets: number;
   onError: (req: IncomingMessage, res: ServerResponse, err: GatehouseError) => void;
+  /** Whether the peer is a trusted proxy whose X-Forwarded-* chain is passed on (proxy/client-ip.ts). */
+  trustForwarded?: (req: IncomingMessage) => boolean;
 }
 
 export interface OutgoingIdentity {
@@ -32,11 +34,29 @@ export type Forwarder = ((req: IncomingMessage, res: ServerResponse, out: Outgoi
 
 const timedOut = new WeakSet<IncomingMessage>();
 
-/** Removes every header a client must not be able to send upstream. */
-export function scrubRequestHeaders(headers: IncomingMessage['headers']): void {
+// RFC 9110 §7.6.1: meant for this hop only. `connection` and `transfer-encoding` are the
+// forwarder's own business (framing and keep-alive towards the upstream), so they are left to it.
+const HOP_BY_HOP = ['keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'upgrade'];
+
+/**
+ * Removes every header a client must not be able to send upstream: credentials, X-Gatehouse-*,
+ * hop-by-hop headers (and those the client's `Connection` names), and X-Forwarded-* / Forwarded
+ * unless `keepForwarded` (the peer is a trusted proxy).
+ */
+export function scrubRequestHeaders(headers: IncomingMessage['headers'], keepForwarded = false): void {
   for (const name of CREDENTIAL_HEADERS) delete headers[name];
+  for (const name of HOP_BY_HOP) delete headers[name];
+  const connection = headers.connection;
+  if (connection) {
+    for (const named of connection.toLowerCase().split(',')) {
+      const n = named.trim();
+      // never let `Connection: content-length` strip the framing itself
+      if (n && n !== 'content-length' && n !== 'transfer-encoding' && n !== 'host') delete headers[n];
+    }
+  }
   for (const name of Object.keys(headers)) {
-    if (name.startsWith('x-gatehouse-') || name.startsWith('x-forwarded-') || name === 'forwarded') delete headers[name];
+    if (name.startsWith('x-gatehouse-')) delete headers[name];
+    else if (!keepForwarded && (name.startsWith('x-forwarded-') || name === 'forwarded')) delete headers[name];
   }
 }
 
@@ -60,6 +80,13 @@ export function createForwarder(opts: ForwardOptions): Forwarder {
     });
     // The client went away: nothing to answer.
     proxyServer.on('econnreset', () => {});
+    // The upstream cut its answer short: cut ours too, so the client sees a failure rather than
+    // waiting forever for bytes that will never come (or taking a truncated body for a whole one).
+    proxyServer.on('proxyRes', (proxyRes, _req, res) => {
+      proxyRes.once('close', () => {
+        if (!proxyRes.complete) res.destroy();
+      });
+    });
   };
 
   const proxy = createProxyMiddleware<IncomingMessage, ServerResponse>({
@@ -73,7 +100,7 @@ export function createForwarder(opts: ForwardOptions): Forwarder {
   });
 
   const forward = (req: IncomingMessage, res: ServerResponse, out: OutgoingIdentity) => {
-    scrubRequestHeaders(req.headers);
+    scrubRequestHeaders(req.headers, opts.trustForwarded?.(req) ?? false);
     if (out.identity) req.headers['x-gatehouse-identity'] = out.identity;
     req.headers['x-request-id'] = out.requestId;
     req.url = out.url;

@@ -17,6 +17,8 @@ export interface StreamForwardOptions {
   target: string;
   timeoutMs: number;
   maxSockets: number;
+  /** Whether the peer is a trusted proxy whose X-Forwarded-* chain is passed on (proxy/client-ip.ts). */
+  trustForwarded?: (req: IncomingMessage) => boolean;
 }
 
 export interface StreamedRequest {
@@ -49,13 +51,16 @@ export function createStreamForwarder(opts: StreamForwardOptions): StreamForward
 
   const forward = (req: IncomingMessage, res: ServerResponse, out: StreamedRequest) => {
     const headers: OutgoingHttpHeaders = { ...req.headers };
-    scrubRequestHeaders(headers as IncomingMessage['headers']);
+    const trusted = opts.trustForwarded?.(req) ?? false;
+    scrubRequestHeaders(headers as IncomingMessage['headers'], trusted);
     for (const h of HOP_BY_HOP) delete headers[h];
     if (out.identity) headers['x-gatehouse-identity'] = out.identity;
     headers['x-request-id'] = out.requestId;
-    headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
-    headers['x-forwarded-proto'] = 'encrypted' in req.socket ? 'https' : 'http';
-    if (req.headers.host) headers['x-forwarded-host'] = req.headers.host;
+    // A trusted proxy's chain is extended; anyone else's was dropped above
+    const chain = trusted ? headers['x-forwarded-for'] : undefined;
+    headers['x-forwarded-for'] = (chain ? `${String(chain)}, ` : '') + (req.socket.remoteAddress ?? '');
+    if (!(trusted && headers['x-forwarded-proto'])) headers['x-forwarded-proto'] = 'encrypted' in req.socket ? 'https' : 'http';
+    if (!(trusted && headers['x-forwarded-host']) && req.headers.host) headers['x-forwarded-host'] = req.headers.host;
     if (out.contentLength !== undefined) headers['content-length'] = String(out.contentLength);
     res.setHeader('X-Request-Id', out.requestId);
 

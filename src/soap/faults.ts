@@ -44,6 +44,8 @@ export function faultXml(version: SoapVersion, err: GatehouseError, requestId: s
 }
 
 export function faultStatus(version: SoapVersion, err: GatehouseError): number {
+  // Rate limits are an HTTP-level answer (RFC 6585 §4) that clients and balancers act on
+  if (err.status === 429) return 429;
   if (version === '1.1') return 500;
   return err.status < 500 ? 400 : 500;
 }

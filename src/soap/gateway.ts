@@ -15,6 +15,7 @@ import { TOKEN_PREFIXES } from '../credentials/token-format.js';
 import type { RequestContext } from '../observability/access-log.js';
 import type { Logger } from '../observability/logger.js';
 import { CredentialConflict, CredentialMalformed, CredentialMissing, CredentialUnknown, GatehouseError, InternalError, StoreUnavailable } from '../pipeline/errors.js';
+import type { AbuseLimits } from '../pipeline/abuse.js';
 import type { StreamForwarder } from '../proxy/stream-forward.js';
 import { MethodNotAllowed, NotSoapEnvelope, OperationUnknown, OrgTokenNotAllowed, SoapActionMismatch } from './errors.js';
 import { sendSoapFault } from './faults.js';
@@ -39,6 +40,10 @@ export interface SoapGatewayDeps {
   authenticateOrgToken?: OrgTokenAuthenticator;
   /** OAuth access tokens in the SOAP token element; absent = not accepted. */
   verifyAccessToken?: AccessTokenVerifier;
+  /** Failed-authentication limits and the per-token rate (pipeline/abuse.ts), shared with REST. */
+  abuse?: AbuseLimits;
+  /** The client address (proxy/client-ip.ts); default the peer address. */
+  clientIp?: (req: IncomingMessage) => string;
 }
 
 /** First match wins: the SOAP header element, then WS-Security, then authorizationXml. */
@@ -158,6 +163,11 @@ export function soapGateway(deps: SoapGatewayDeps) {
     let identity: string | undefined;
     if (!PUBLIC_OPERATIONS.has(scan.operation)) {
       if (!cred) return refuse(new CredentialMissing());
+      // Abuse limits: checked before resolving, counted on refusal (the same module as REST)
+      const ip = deps.clientIp?.(req) ?? req.socket.remoteAddress ?? 'unknown';
+      const secret = secretOf(cred) || undefined;
+      const blocked = await deps.abuse?.check(ip, secret);
+      if (blocked) return refuse(blocked);
       let outcome;
       try {
         outcome = await authenticate(cred);
@@ -169,7 +179,12 @@ export function soapGateway(deps: SoapGatewayDeps) {
         deps.logger.error('unexpected error in the SOAP pipeline', { requestId: ctx.requestId, error: (e as Error).message });
         return refuse(new InternalError());
       }
-      if (outcome instanceof GatehouseError) return refuse(outcome);
+      if (outcome instanceof GatehouseError) {
+        await deps.abuse?.refused(outcome, ip, secret);
+        return refuse(outcome);
+      }
+      const limited = await deps.abuse?.consumeRequest(outcome.principal.tokenId);
+      if (limited) return refuse(limited);
       const { principal, tier } = outcome;
       ctx.authKind = principal.authKind;
       ctx.tokenId = principal.tokenId;

@@ -1,0 +1,156 @@
+// Abuse limits end to end: failed authentications per client address and per token hint end in
+// 429 + Retry-After (REST error body, SOAP Fault), a flood of garbage costs no store query, the
+// counters hold across two gateways sharing Redis, and no secret reaches a log line.
+import { randomBytes } from 'node:crypto';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { mintToken } from '../../src/credentials/token-format.js';
+import { seedUser, type SeededUser } from '../helpers/fixtures.js';
+import { SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-server.js';
+import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { createTestStore, type TestStore } from '../helpers/test-store.js';
+
+let ts: TestStore;
+let alice: SeededUser;
+const gateways: TestGateway[] = [];
+const secretsSeen: string[] = [];
+
+beforeAll(async () => {
+  ts = await createTestStore();
+  alice = await seedUser(ts.store);
+  secretsSeen.push(alice.token);
+});
+afterAll(async () => {
+  for (const g of gateways) await g.close();
+  const logs = gateways.flatMap((g) => g.logs).join('\n');
+  for (const s of secretsSeen) expect(logs).not.toContain(s);
+  await ts?.drop();
+});
+
+async function gateway(abuse: Record<string, number>, extra: Record<string, unknown> = {}): Promise<TestGateway> {
+  const g = await startTestGateway({ store: ts.store, storeUrl: ts.url, overrides: { abuse: { failuresPerIp: 0, failuresPerToken: 0, windowSeconds: 60, tokenRequestsPerSecond: 0, ...abuse }, ...extra } });
+  gateways.push(g);
+  return g;
+}
+
+async function redisUp(g: TestGateway): Promise<void> {
+  const end = Date.now() + 5000;
+  while (g.gateway.cache.redisState() !== 'up') {
+    if (Date.now() > end) throw new Error('redis did not come up');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const get = (g: TestGateway, token: string) => request(g.url).get('/Api/v6/envelope/1').set('apiToken', token);
+/** A well-formed token (right prefix and checksum) nobody holds. */
+const unknownToken = () => {
+  const t = mintToken('user');
+  secretsSeen.push(t);
+  return t;
+};
+
+const soapCall = (token: string) =>
+  `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header>` +
+  `<AuthorizationHeader xmlns="http://www.eSignAnyWhere.com/"><apiToken>${token}</apiToken></AuthorizationHeader></soap:Header>` +
+  `<soap:Body><GetEnvelopeById_v1 xmlns="http://www.eSignAnyWhere.com/"><envelopeId>1</envelopeId></GetEnvelopeById_v1></soap:Body></soap:Envelope>`;
+
+describe('failed authentications per client address', () => {
+  it('end in 429 with Retry-After in the REST error body, for every token from that address', async () => {
+    const g = await gateway({ failuresPerIp: 5 });
+    for (let i = 0; i < 5; i++) await get(g, unknownToken()).expect(401);
+    const res = await get(g, unknownToken()).expect(429);
+    expect(res.body).toMatchObject({ ErrorId: 'TooManyFailedAttempts', SupportId: res.headers['x-request-id'] });
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(res.headers['retry-after'])).toBeLessThanOrEqual(60);
+    // Guessing is useless: even a right guess from that address is refused now
+    await get(g, alice.token).expect(429);
+    const metrics = await request(g.url).get('/metrics').expect(200);
+    expect(metrics.text).toMatch(/gatehouse_abuse_refusals_total\{limit="ip"\} [1-9]/);
+  });
+
+  it('a missing credential is not a failed guess', async () => {
+    const g = await gateway({ failuresPerIp: 2 });
+    for (let i = 0; i < 5; i++) await request(g.url).get('/Api/v6/envelope/1').expect(401);
+    await get(g, alice.token).expect(200);
+  });
+});
+
+describe('failed authentications per token hint', () => {
+  it('end in 429 for that hint only', async () => {
+    const g = await gateway({ failuresPerToken: 3 });
+    // Same first 8 and last 4 characters: one hint
+    const base = unknownToken();
+    const variant = (i: number) => `${base.slice(0, 8)}${String(i).padStart(2, '0')}${base.slice(10)}`;
+    for (let i = 0; i < 3; i++) await get(g, variant(i)).expect(401);
+    const res = await get(g, variant(7)).expect(429);
+    expect(res.body.ErrorId).toBe('TooManyFailedAttempts');
+    await get(g, alice.token).expect(200);
+  });
+});
+
+describe('a flood of garbage tokens', () => {
+  it('costs no store query when malformed, and at most the address limit when well-formed', async () => {
+    const g = await gateway({ failuresPerIp: 20 });
+    const spy = vi.spyOn(ts.store.gateway, 'findApiTokenByHash');
+    try {
+      for (let i = 0; i < 100; i++) await get(g, randomBytes(20).toString('hex')).expect((r) => expect([401, 429]).toContain(r.status));
+      expect(spy).not.toHaveBeenCalled();
+      const statuses: number[] = [];
+      for (let i = 0; i < 100; i++) statuses.push((await get(g, unknownToken())).status);
+      expect(spy.mock.calls.length).toBeLessThanOrEqual(20);
+      expect(statuses.filter((s) => s === 429).length).toBe(100);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
+
+describe('shared through Redis', () => {
+  it('two gateways count one client together', async () => {
+    const redis = { url: SHARED_REDIS_URL, keyPrefix: uniquePrefix('abuse') };
+    const a = await gateway({ failuresPerIp: 4 }, { redis });
+    const b = await gateway({ failuresPerIp: 4 }, { redis });
+    await redisUp(a);
+    await redisUp(b);
+    await get(a, unknownToken()).expect(401);
+    await get(b, unknownToken()).expect(401);
+    await get(a, unknownToken()).expect(401);
+    await get(b, unknownToken()).expect(401);
+    const res = await get(a, alice.token).expect(429);
+    expect(res.body.ErrorId).toBe('TooManyFailedAttempts');
+    await get(b, alice.token).expect(429);
+  });
+});
+
+describe('on the SOAP surface', () => {
+  it('failed guesses end in a 429 SOAP Fault with Retry-After', async () => {
+    const g = await gateway({ failuresPerIp: 3 });
+    const post = (token: string) =>
+      request(g.url)
+        .post('/api.asmx')
+        .set('Content-Type', 'text/xml; charset=utf-8')
+        .set('SOAPAction', '"http://www.eSignAnyWhere.com/GetEnvelopeById_v1"')
+        .send(soapCall(token));
+    for (let i = 0; i < 3; i++) expect((await post(unknownToken())).text).toContain('CredentialUnknown');
+    const res = await post(alice.token);
+    expect(res.status).toBe(429);
+    expect(res.headers['retry-after']).toMatch(/^\d+$/);
+    expect(res.text).toContain('<faultcode>soap:Client</faultcode>');
+    expect(res.text).toContain('<error>TooManyFailedAttempts</error>');
+    // ...and the same address is blocked on REST too: one limit per client
+    await get(g, alice.token).expect(429);
+  });
+});
+
+describe('the per-token request rate', () => {
+  it('answers 429 RateLimited past the configured rate, then recovers', async () => {
+    const g = await gateway({ tokenRequestsPerSecond: 3 });
+    const statuses = await Promise.all(Array.from({ length: 8 }, () => get(g, alice.token).then((r) => r.status)));
+    expect(statuses.filter((s) => s === 200).length).toBe(3);
+    const limited = await get(g, alice.token);
+    expect(limited.status).toBe(429);
+    expect(limited.body.ErrorId).toBe('RateLimited');
+    await new Promise((r) => setTimeout(r, Number(limited.headers['retry-after']) * 1000 + 50));
+    await get(g, alice.token).expect(200);
+  });
+});
