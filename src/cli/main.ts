@@ -15,6 +15,7 @@ import { setPasswordLink } from '../settings/first-run.js';
 import { sessionStoreFor } from '../settings/index.js';
 import { OrgTokenManagementRefused } from '../store/org-token-admin.js';
 import { registerOrgTokenCommands } from './org-token.js';
+import { registerLifecycleCommands } from './lifecycle.js';
 
 const ACTOR: Actor = { actor: 'cli', source: 'cli' };
 const EXIT_USAGE = 2;
@@ -219,6 +220,7 @@ function buildProgram(print: Printer): Command {
     });
 
   registerOrgTokenCommands(program, { print, withStore });
+  registerLifecycleCommands(program, { print, withStore });
 
   return program;
 }

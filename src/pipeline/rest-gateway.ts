@@ -16,6 +16,7 @@ import { orgTokenRequests } from '../observability/metrics.js';
 import type { Forwarder } from '../proxy/forward.js';
 import { normalizePath, type NormalizedPath } from '../proxy/normalize-path.js';
 import type { RestRoute, RouteTable } from '../proxy/routes.js';
+import { TOKEN_EXPIRES_HEADER, tokenExpiresHeader } from '../policy/token-expiry.js';
 import type { DeprecationHeaders } from './deprecation.js';
 import { GatehouseError, InternalError, PathRefused, RouteNotFound, StoreUnavailable } from './errors.js';
 import { sendRestError } from './rest-response.js';
@@ -30,9 +31,12 @@ export interface RestGatewayDeps {
   recordUse?: (tokenId: string, ip: string | undefined) => void;
   /** Sent on every response to an organization-token call (RFC 9745, RFC 8594). */
   orgTokenDeprecation: DeprecationHeaders;
+  /** The clock policy judges expiry by (tests control it). */
+  now?: () => number;
 }
 
 export function restGateway(deps: RestGatewayDeps) {
+  const clock = deps.now ?? (() => Date.now());
   const refuse = (res: ServerResponse, ctx: RequestContext, err: GatehouseError) => {
     ctx.errorCode = err.code;
     sendRestError(res, err, ctx.requestId);
@@ -102,8 +106,10 @@ export function restGateway(deps: RestGatewayDeps) {
 
     // Shape check, resolve, judge
     let outcome;
+    let now = 0;
     try {
-      outcome = await authenticateApiToken(presented.secret, deps.records);
+      now = clock();
+      outcome = await authenticateApiToken(presented.secret, deps.records, now);
     } catch (e) {
       return refuse(res, ctx, storeFailure(ctx, e));
     }
@@ -117,6 +123,9 @@ export function restGateway(deps: RestGatewayDeps) {
     ctx.organizationId = principal.organizationId;
     ctx.cacheTier = tier;
     deps.recordUse?.(principal.tokenId, req.socket.remoteAddress);
+    // Expires within 7 days: say when, on this response whatever the upstream answers
+    const expires = tokenExpiresHeader(outcome.expiresAt, now);
+    if (expires) res.setHeader(TOKEN_EXPIRES_HEADER, expires);
     forward(req, res, { requestId: ctx.requestId, url, identity: deps.signIdentity(principal) });
   };
 }
