@@ -16,6 +16,9 @@ export interface Token {
   createdAt: string;
   lastUsedAt: string | null;
   lastUsedIp: string | null;
+  lastUsedIps: { ip: string; lastUsedAt: string }[];
+  expiresSoon: boolean;
+  revoked: boolean;
 }
 export interface OrgTokens {
   section: { visible: boolean; enabled: boolean; reason: string | null; warning: string };
@@ -66,6 +69,7 @@ export const api = {
   tokens: () => call<Token[]>('GET', '/tokens'),
   createToken: (name: string, expiresAt: string | null) => call<{ token: Token; secret: string }>('POST', '/tokens', { name, expiresAt }),
   updateToken: (id: string, patch: Partial<Pick<Token, 'name' | 'enabled' | 'expiresAt'>>) => call<Token>('PATCH', `/tokens/${encodeURIComponent(id)}`, patch),
+  rollToken: (id: string, oldExpires: string) => call<{ token: Token; secret: string; oldSecretExpiresAt: string }>('POST', `/tokens/${encodeURIComponent(id)}/roll`, { oldExpires }),
   deleteToken: (id: string) => call<void>('DELETE', `/tokens/${encodeURIComponent(id)}`),
   orgTokens: () => call<OrgTokens>('GET', '/org-tokens'),
   apps: () => call<unknown[]>('GET', '/apps'),
