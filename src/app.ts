@@ -27,6 +27,7 @@ import { restGateway } from './pipeline/rest-gateway.js';
 import { authenticateSoapOrgToken } from './credentials/org-token.js';
 import { createOAuth } from './oauth/index.js';
 import { settingsRoutes } from './settings/index.js';
+import { leakedTokenRoutes } from './security/leaked-tokens.js';
 import { settingsPage } from './web/serve.js';
 import { sendRestError } from './pipeline/rest-response.js';
 import { createForwarder, type Forwarder } from './proxy/forward.js';
@@ -146,6 +147,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   }
   web.use(oauth.routes());
   web.use('/settings/api', settingsRoutes({ config, store, logger }));
+  web.use('/security', leakedTokenRoutes({ store, logger, ...config.security.leakedTokens, evictionsSent: () => cache.evictionsSent() }));
   web.use(settingsPage());
   web.use((req, res) => sendRestError(res, new RouteNotFound(), requestIdOf(req)));
 

@@ -20,6 +20,8 @@ export interface CacheTiers {
   redisState(): RedisState | 'disabled';
   /** The command client (no offline queue) when Redis is configured: shared by the abuse limits. */
   redis?: RedisClient;
+  /** Resolves once the evictions of writes committed so far are published (a caller that must answer "done everywhere" waits here). */
+  evictionsSent(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -59,7 +61,12 @@ export async function openCacheTiers(config: Config, store: Store, logger: Logge
 
   // A write committed through this process: evict here at once, and everywhere through Redis.
   const ch = channel;
-  const unlisten = store.onCommittedChanges((keys) => (ch ? void ch.publish(keys) : resolver.evict(keys)));
+  const publishing = new Set<Promise<void>>();
+  const unlisten = store.onCommittedChanges((keys) => {
+    if (!ch) return resolver.evict(keys);
+    const p = ch.publish(keys).finally(() => publishing.delete(p));
+    publishing.add(p);
+  });
 
   const follower = await followChanges(readModel, resolver, {
     pollMs: config.store.changeFeedPollMs,
@@ -75,6 +82,9 @@ export async function openCacheTiers(config: Config, store: Store, logger: Logge
     follower,
     redisState: () => l2?.state ?? 'disabled',
     redis: clients[0],
+    evictionsSent: async () => {
+      await Promise.all([...publishing]);
+    },
     async close() {
       unlisten();
       follower.stop();

@@ -16,6 +16,7 @@ import { sessionStoreFor } from '../settings/index.js';
 import { OrgTokenManagementRefused } from '../store/org-token-admin.js';
 import { registerOrgTokenCommands } from './org-token.js';
 import { registerOAuthClientCommands } from './oauth-client.js';
+import { registerLifecycleCommands } from './lifecycle.js';
 
 const ACTOR: Actor = { actor: 'cli', source: 'cli' };
 const EXIT_USAGE = 2;
@@ -221,6 +222,7 @@ function buildProgram(print: Printer): Command {
 
   registerOrgTokenCommands(program, { print, withStore });
   registerOAuthClientCommands(program, { print, withStore });
+  registerLifecycleCommands(program, { print, withStore });
 
   return program;
 }

@@ -29,6 +29,7 @@ export const ENV_KEYS: Record<string, string> = {
   LAST_USED_FLUSH_MS: 'lastUsed.flushIntervalMs',
   PLATFORM_SESSION_SECRET: 'settings.platformSession.secret',
   PLATFORM_SESSION_PUBLIC_KEY: 'settings.platformSession.publicKey',
+  LEAKED_TOKENS_SIGNING_SECRET: 'security.leakedTokens.signingSecret',
 };
 
 export class ConfigError extends Error {

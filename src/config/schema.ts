@@ -186,6 +186,15 @@ export const configSchema = z
         retiredKeyFiles: z.array(z.string().min(1)).describe('PEM public keys of rotated-out signing keys: still published and verifying until their tokens expire.'),
       })
       .default({ issuer: '', audience: 'gatehouse-api', accessTokenTtlSeconds: 600, refreshTokenTtlDays: 30, signingKeyFile: '', retiredKeyFiles: [] }),
+    // Leaked-token reports (src/security/): who may report tokens found in public code.
+    security: z.object({
+      leakedTokens: z.object({
+        signingSecret: z
+          .union([z.literal(''), z.string().min(32, 'must be at least 32 characters')])
+          .describe('HMAC-SHA256 key shared with the secret scanner; reports to POST /security/leaked-tokens are signed with it (X-Gatehouse-Signature: sha256=<hex>). Empty turns the endpoint off.'),
+        maxTokensPerReport: z.coerce.number().int().min(1).max(10000).describe('Most token strings accepted in one report.'),
+      }),
+    }),
   })
   .superRefine((cfg, ctx) => {
     const r = cfg.redis;

@@ -3,7 +3,7 @@
 // /!\ Hot path.
 import { deepest, type Records } from '../cache/records.js';
 import { CredentialMalformed, CredentialUnknown, type GatehouseError } from '../pipeline/errors.js';
-import { judgeUserToken } from '../policy/user-token.js';
+import { effectiveExpiry, judgeUserToken } from '../policy/user-token.js';
 import type { Authenticated } from './principal.js';
 import { checkTokenShape, hashToken } from './token-format.js';
 
@@ -30,5 +30,6 @@ export async function authenticateApiToken(
   return {
     principal: { authKind: 'api-token', tokenId: token.value.id, userId: u.id, organizationId: u.organizationId, loginName: u.loginName },
     tier: deepest(deepest(token.tier, user.tier), roles.tier),
+    expiresAt: effectiveExpiry(token.value),
   };
 }

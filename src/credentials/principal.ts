@@ -16,4 +16,6 @@ export interface Authenticated {
   principal: Principal;
   /** The deepest cache tier the look-ups reached. */
   tier: Tier;
+  /** When the presented secret stops working (ISO-8601), if it does: the expiry warning header. */
+  expiresAt?: string | null;
 }

@@ -128,3 +128,10 @@ export function authReason(errorCode: string | undefined): string | undefined {
   if (errorCode === undefined) return 'ok';
   return REASONS[errorCode];
 }
+
+export const leakedTokenReports = new Counter({
+  name: 'gatehouse_leaked_tokens_total',
+  help: 'Token strings reported as found in public code, by outcome (revoked, already-revoked, unknown, malformed).',
+  labelNames: ['outcome'] as const,
+  registers: [metricsRegistry],
+});

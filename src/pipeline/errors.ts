@@ -52,6 +52,13 @@ export class CredentialExpired extends Unauthenticated {
     super('The API token has expired.');
   }
 }
+/** Revoked because the secret was reported found in public code (security/leaked-tokens). */
+export class CredentialRevoked extends Unauthenticated {
+  readonly code = 'CredentialRevoked';
+  constructor() {
+    super('token revoked: found in public code');
+  }
+}
 export class UserDisabled extends Unauthenticated {
   readonly code = 'UserDisabled';
   constructor() {

@@ -19,6 +19,7 @@ import type { Forwarder } from '../proxy/forward.js';
 import { normalizePath, type NormalizedPath } from '../proxy/normalize-path.js';
 import type { RestRoute, RouteTable } from '../proxy/routes.js';
 import { presentedSecret, type AbuseLimits } from './abuse.js';
+import { TOKEN_EXPIRES_HEADER, tokenExpiresHeader } from '../policy/token-expiry.js';
 import type { DeprecationHeaders } from './deprecation.js';
 import { GatehouseError, InternalError, PathRefused, RouteNotFound, StoreUnavailable } from './errors.js';
 import { sendRestError } from './rest-response.js';
@@ -41,6 +42,8 @@ export interface RestGatewayDeps {
   abuse?: AbuseLimits;
   /** The client address (proxy/client-ip.ts); default the peer address. */
   clientIp?: (req: IncomingMessage) => string;
+  /** The clock policy judges expiry by (tests control it). */
+  now?: () => number;
 }
 
 /** Who presented what, so a failed authentication is counted against both. */
@@ -51,6 +54,7 @@ interface Attempt {
 
 export function restGateway(deps: RestGatewayDeps) {
   const clientIp = deps.clientIp ?? ((req: IncomingMessage) => req.socket.remoteAddress ?? 'unknown');
+  const clock = deps.now ?? (() => Date.now());
   const refuse = async (res: ServerResponse, ctx: RequestContext, err: GatehouseError, attempt?: Attempt) => {
     // Counted before the answer goes out, so the next guess already sees it
     if (attempt) await deps.abuse?.refused(err, attempt.ip, attempt.secret);
@@ -129,10 +133,12 @@ export function restGateway(deps: RestGatewayDeps) {
 
     // Shape check, resolve, judge
     let outcome;
+    let now = 0;
     try {
+      now = clock();
       outcome = oauth
         ? await authenticateBearerJwt(presented.secret, req.method ?? 'GET', deps.verifyAccessToken!, deps.records)
-        : await authenticateApiToken(presented.secret, deps.records);
+        : await authenticateApiToken(presented.secret, deps.records, now);
     } catch (e) {
       return refuse(res, ctx, storeFailure(ctx, e));
     }
@@ -149,6 +155,9 @@ export function restGateway(deps: RestGatewayDeps) {
     ctx.cacheTier = tier;
     if (oauth) deps.recordGrantUse?.(principal.tokenId);
     else deps.recordUse?.(principal.tokenId, req.socket.remoteAddress);
+    // Expires within 7 days: say when, on this response whatever the upstream answers
+    const expires = tokenExpiresHeader(outcome.expiresAt, now);
+    if (expires) res.setHeader(TOKEN_EXPIRES_HEADER, expires);
     forward(req, res, { requestId: ctx.requestId, url, identity: deps.signIdentity(principal) });
   };
 }

@@ -5,6 +5,7 @@ import {
   ActingUserDisabled,
   ActingUserNotAllowed,
   CredentialDisabled,
+  CredentialRevoked,
   CredentialUnknown,
   FeatureFlagMissing,
   OrgTokenSoapRefused,
@@ -36,6 +37,7 @@ export interface OrgTokenCallFacts {
 /** The token itself, the version fence and the feature flag. */
 export function judgeOrgTokenCall({ token, organization, version }: OrgTokenCallFacts): GatehouseError | null {
   if (!organization || organization.id !== token.organizationId) return new CredentialUnknown();
+  if (token.revoked) return new CredentialRevoked();
   if (!token.enabled) return new CredentialDisabled();
   if (version !== 'soap' && (!Number.isInteger(version) || version < ORG_TOKEN_MIN_VERSION || version > ORG_TOKEN_MAX_VERSION)) {
     return new VersionNotAllowed();

@@ -4,6 +4,7 @@
 import {
   CredentialDisabled,
   CredentialExpired,
+  CredentialRevoked,
   CredentialUnknown,
   PermissionDenied,
   UserDisabled,
@@ -23,12 +24,23 @@ export interface UserTokenFacts {
 }
 
 export function judgeUserToken({ token, user, roles, now }: UserTokenFacts): GatehouseError | null {
+  if (token.revoked) return new CredentialRevoked();
   if (!token.enabled) return new CredentialDisabled();
-  if (token.expiresAt !== null && Date.parse(token.expiresAt) <= now) return new CredentialExpired();
+  const expiresAt = effectiveExpiry(token);
+  if (expiresAt !== null && Date.parse(expiresAt) <= now) return new CredentialExpired();
   if (!user) return new CredentialUnknown();
   if (!user.enabled) return new UserDisabled();
   // Roles of another organization never count (defence in depth: the store should never link them).
   const own = roles.filter((r) => r.organizationId === user.organizationId);
   if (effectivePermission(own, API_PERMISSION) !== 'allowed') return new PermissionDenied();
   return null;
+}
+
+/** When the presented secret stops working: the token's expiry, or earlier, its rolled-away secret's. */
+export function effectiveExpiry(token: Pick<ApiTokenRecord, 'expiresAt' | 'secretExpiresAt'>): string | null {
+  const a = token.expiresAt;
+  const b = token.secretExpiresAt ?? null;
+  if (a === null) return b;
+  if (b === null) return a;
+  return Date.parse(a) <= Date.parse(b) ? a : b;
 }

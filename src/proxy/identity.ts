@@ -37,16 +37,18 @@ function secretKey(secret: string): KeyObject {
 
 export function identitySigner(opts: IdentityOptions) {
   const key = secretKey(opts.secret);
-  // Upstreams always get at least half of the lifetime to verify it.
-  const signed = new LRUCache<string, string>({ max: 10_000, ttl: (opts.ttlSeconds * 1000) / 2 });
+  // Upstreams always get at least half of the lifetime to verify it. Judged on the wall clock the
+  // JWT's own iat/exp use, not on a monotonic one, so a clock step never hands out an expired token.
+  const reuseSeconds = opts.ttlSeconds / 2;
+  const signed = new LRUCache<string, { token: string; reuseUntil: number }>({ max: 10_000 });
   return (p: Principal): string => {
     const cacheKey = `${p.authKind}|${p.tokenId}|${p.userId}|${p.organizationId}|${p.loginName}`;
-    let token = signed.get(cacheKey);
-    if (token === undefined) {
-      const claims: IdentityClaims = { sub: p.userId, org: p.organizationId, login: p.loginName, kind: p.authKind, tid: p.tokenId };
-      token = jwt.sign(claims, key, { algorithm: 'HS256', expiresIn: opts.ttlSeconds, issuer: opts.issuer, audience: opts.audience });
-      signed.set(cacheKey, token);
-    }
+    const nowSeconds = Date.now() / 1000;
+    const hit = signed.get(cacheKey);
+    if (hit && nowSeconds < hit.reuseUntil && nowSeconds >= hit.reuseUntil - reuseSeconds) return hit.token;
+    const claims: IdentityClaims = { sub: p.userId, org: p.organizationId, login: p.loginName, kind: p.authKind, tid: p.tokenId };
+    const token = jwt.sign(claims, key, { algorithm: 'HS256', expiresIn: opts.ttlSeconds, issuer: opts.issuer, audience: opts.audience });
+    signed.set(cacheKey, { token, reuseUntil: nowSeconds + reuseSeconds });
     return token;
   };
 }

@@ -15,6 +15,8 @@ import { linkAttempts, signInAttempts } from './attempts.js';
 import { badRequest, conflict, linkInvalid, notFound, notJson, sectionDisabled, signInFailed, tooLarge } from './errors.js';
 import { MANAGEMENT_REFUSAL_TEXT, OrgTokenAdmin, OrgTokenManagementRefused, type OrgTokenView } from '../store/org-token-admin.js';
 import { openApiDocument } from './openapi.js';
+import { expiresSoon } from '../policy/token-expiry.js';
+import { isRollOverlap, ROLL_OVERLAPS } from '../store/token-lifecycle.js';
 import { hashPassword, PASSWORD_MAX, passwordProblem, verifyPassword } from './password.js';
 import type { PlatformSessionVerifier } from './platform-session.js';
 import { apiPermissionOf, orgTokenSection } from './sections.js';
@@ -22,6 +24,8 @@ import { clearSessionCookie, requireCsrf, requireSession, sessionOf, setSessionC
 import type { SessionStore } from './session-store.js';
 
 const BODY_LIMIT = '16kb';
+/** Newest credential events shown by GET /audit. */
+const AUDIT_PAGE = 200;
 
 export interface SettingsApiOptions {
   store: Store;
@@ -47,6 +51,9 @@ const bodies = {
   updateToken: z
     .strictObject({ name: tokenName.optional(), enabled: z.boolean().optional(), expiresAt: futureDate.nullable().optional() })
     .refine((b) => Object.keys(b).length > 0, 'give at least one of name, enabled, expiresAt'),
+  rollToken: z.strictObject({
+    oldExpires: z.string().refine(isRollOverlap, `oldExpires must be one of ${Object.keys(ROLL_OVERLAPS).join(', ')}`),
+  }),
 };
 
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
@@ -64,7 +71,12 @@ function orgTokenJson(t: OrgTokenView) {
   return { id: t.id, name: t.name, hint: t.hint, enabled: t.enabled, createdAt: t.createdAt, lastUsedAt: t.lastUsedAt, lastUsedIp: t.lastUsedIp };
 }
 
-function tokenJson(t: ApiTokenView) {
+interface TokenLifecycleFacts {
+  revokedAt: string | undefined;
+  lastUsedIps: { ip: string; lastUsedAt: string }[];
+}
+
+function tokenJson(t: ApiTokenView, facts: TokenLifecycleFacts = { revokedAt: undefined, lastUsedIps: [] }) {
   return {
     id: t.id,
     name: t.name,
@@ -75,6 +87,10 @@ function tokenJson(t: ApiTokenView) {
     createdAt: t.createdAt,
     lastUsedAt: t.lastUsedAt,
     lastUsedIp: t.lastUsedIp,
+    lastUsedIps: facts.lastUsedIps,
+    // The page marks these: expiring within 7 days (the gateway's warning header window), revoked.
+    expiresSoon: expiresSoon(t.expiresAt, Date.now()),
+    revoked: facts.revokedAt !== undefined,
   };
 }
 
@@ -111,6 +127,13 @@ export function settingsApi(opts: SettingsApiOptions): Router {
     const token = (await store.admin.listApiTokens(s.loginName)).find((t) => t.id === id);
     if (!token) throw notFound('API token');
     return token;
+  }
+
+  /** The views with what the lifecycle tables add: revocation and the last distinct addresses. */
+  async function withFacts(views: ApiTokenView[]) {
+    const ids = views.map((v) => v.id);
+    const [revoked, ips] = await Promise.all([store.lifecycle.revokedOf(ids), store.lifecycle.usageIps(ids)]);
+    return views.map((v) => tokenJson(v, { revokedAt: revoked.get(v.id), lastUsedIps: ips.get(v.id) ?? [] }));
   }
 
   async function startSession(res: Response, userId: string, source: string) {
@@ -182,7 +205,7 @@ export function settingsApi(opts: SettingsApiOptions): Router {
   });
 
   api.get('/tokens', async (_req, res) => {
-    res.json((await store.admin.listApiTokens(sessionOf(res).loginName)).map(tokenJson));
+    res.json(await withFacts(await store.admin.listApiTokens(sessionOf(res).loginName)));
   });
 
   api.post('/tokens', async (req, res) => {
@@ -201,7 +224,23 @@ export function settingsApi(opts: SettingsApiOptions): Router {
     if (body.name !== undefined && body.name !== token.name) await store.admin.renameApiToken(who, token.id, body.name);
     if (body.expiresAt !== undefined) await store.admin.setApiTokenExpiry(who, token.id, body.expiresAt);
     if (body.enabled !== undefined && body.enabled !== token.enabled) await store.admin.setApiTokenEnabled(who, token.id, body.enabled);
-    res.json(tokenJson(await ownToken(res, token.id)));
+    res.json((await withFacts([await ownToken(res, token.id)]))[0]);
+  });
+
+  // Roll: a new secret for the same record; the old one keeps working until the chosen time.
+  api.post('/tokens/:id/roll', async (req, res) => {
+    const body = parse(bodies.rollToken, req.body);
+    const token = await ownToken(res, req.params.id as string);
+    const rolled = await store.lifecycle.rollApiToken(actorOf(req, res), token.id, body.oldExpires as keyof typeof ROLL_OVERLAPS);
+    logger.info('settings token rolled', { userId: sessionOf(res).userId, tokenId: token.id, oldSecretExpiresAt: rolled.oldSecretExpiresAt });
+    const [view] = await withFacts([await ownToken(res, token.id)]);
+    res.json({ token: view, secret: rolled.secret, oldSecretExpiresAt: rolled.oldSecretExpiresAt });
+  });
+
+  // The signed-in user's own credential events: their tokens, their account, what they did.
+  api.get('/audit', async (_req, res) => {
+    const events = await store.lifecycle.auditEvents({ userId: sessionOf(res).userId });
+    res.json(events.slice(-AUDIT_PAGE).reverse());
   });
 
   api.delete('/tokens/:id', async (req, res) => {

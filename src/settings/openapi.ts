@@ -67,6 +67,22 @@ export const openApiDocument = {
         responses: { '204': { description: 'Deleted.' }, '404': error("No such token (also for another user's token)."), ...writeErrors },
       },
     },
+    '/tokens/{id}/roll': {
+      post: {
+        summary: 'Roll a token: a new secret for the same token (same id and name); the old secret keeps working until the chosen time',
+        parameters: [tokenId, csrf],
+        requestBody: body('RollToken'),
+        responses: {
+          '200': json('Rolled. The only response that carries the new secret.', 'RolledToken'),
+          '400': error('Invalid body, or the token is revoked.'),
+          '404': error("No such token (also for another user's token)."),
+          ...writeErrors,
+        },
+      },
+    },
+    '/audit': {
+      get: { summary: "The signed-in user's own credential events, newest first (at most 200)", responses: { '200': json('The events.', 'AuditList'), ...authErrors } },
+    },
     '/org-tokens': {
       get: { summary: 'The organization API tokens section (deprecated tokens) and, when enabled, its tokens', responses: { '200': json('The section and its tokens.', 'OrgTokens'), ...authErrors } },
       post: {
@@ -148,7 +164,7 @@ export const openApiDocument = {
       },
       Token: {
         type: 'object',
-        required: ['id', 'name', 'hint', 'origin', 'enabled', 'expiresAt', 'createdAt', 'lastUsedAt', 'lastUsedIp'],
+        required: ['id', 'name', 'hint', 'origin', 'enabled', 'expiresAt', 'createdAt', 'lastUsedAt', 'lastUsedIp', 'lastUsedIps', 'expiresSoon', 'revoked'],
         additionalProperties: false,
         properties: {
           id: { type: 'string' },
@@ -160,6 +176,49 @@ export const openApiDocument = {
           createdAt: dateTime,
           lastUsedAt: nullableDateTime,
           lastUsedIp: { type: ['string', 'null'] },
+          lastUsedIps: {
+            type: 'array',
+            maxItems: 5,
+            description: 'The last few distinct client addresses, newest first (from the batched usage records).',
+            items: { type: 'object', required: ['ip', 'lastUsedAt'], additionalProperties: false, properties: { ip: { type: 'string' }, lastUsedAt: dateTime } },
+          },
+          expiresSoon: { type: 'boolean', description: 'Expires within 7 days: calls with it get X-Gatehouse-Token-Expires.' },
+          revoked: { type: 'boolean', description: 'Revoked (found in public code); calls get "token revoked: found in public code".' },
+        },
+      },
+      RollToken: {
+        type: 'object',
+        required: ['oldExpires'],
+        additionalProperties: false,
+        properties: { oldExpires: { enum: ['now', '1h', '24h', '7d'], description: 'How long the old secret keeps working.' } },
+      },
+      RolledToken: {
+        type: 'object',
+        required: ['token', 'secret', 'oldSecretExpiresAt'],
+        additionalProperties: false,
+        properties: {
+          token: { $ref: '#/components/schemas/Token' },
+          secret: { type: 'string', pattern: '^gtu_[0-9A-Za-z]{36}$', description: 'The new secret; shown once.' },
+          oldSecretExpiresAt: dateTime,
+        },
+      },
+      AuditList: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['id', 'at', 'actor', 'action', 'targetKind', 'targetId', 'organizationId', 'source', 'detail'],
+          additionalProperties: false,
+          properties: {
+            id: { type: 'integer' },
+            at: dateTime,
+            actor: { type: 'string', description: '`cli`, `user:<id>`, `system:leaked-tokens`, …' },
+            action: { type: 'string', description: 'e.g. token.create, token.roll, token.revoke' },
+            targetKind: { type: 'string' },
+            targetId: { type: 'string' },
+            organizationId: { type: ['string', 'null'] },
+            source: { type: ['string', 'null'], description: 'Client address of the change.' },
+            detail: {},
+          },
         },
       },
       TokenList: { type: 'array', items: { $ref: '#/components/schemas/Token' } },

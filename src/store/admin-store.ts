@@ -8,6 +8,7 @@ import { revokeGrantsWhere } from '../oauth/oauth-store.js';
 import { cacheKeys } from './change-keys.js';
 import { conflict, invalid, notFound } from './errors.js';
 import type { Database } from './tables.js';
+import { checkTokenLifetime } from './token-lifecycle.js';
 
 export const PERMISSIONS = ['API'] as const;
 export const FEATURE_FLAGS = ['OrganizationApiToken'] as const;
@@ -232,6 +233,7 @@ export class AdminStore {
     const secret = mintToken('user');
     const view = await this.db.transaction().execute(async (trx) => {
       const user = await this.userByLogin(trx, login);
+      await checkTokenLifetime(trx, user.organization_id, expiresAt);
       return this.insertToken(trx, who, user, clean, secret, 'minted', opts.enabled ?? false, expiresAt && new Date(expiresAt).toISOString());
     });
     return { token: view, secret };
@@ -293,6 +295,8 @@ export class AdminStore {
     if (expiresAt !== null && Number.isNaN(Date.parse(expiresAt))) throw invalid(`expiry "${expiresAt}" is not a date`);
     await this.db.transaction().execute(async (trx) => {
       const token = await this.tokenById(trx, id);
+      const owner = await trx.selectFrom('users').select('organization_id').where('id', '=', token.user_id).executeTakeFirstOrThrow();
+      await checkTokenLifetime(trx, owner.organization_id, expiresAt);
       await trx.updateTable('api_tokens').set({ expires_at: expiresAt && new Date(expiresAt).toISOString() }).where('id', '=', id).execute();
       await this.changed(trx, [cacheKeys.token(token.token_hash)]);
       await this.audit(trx, who, { action: 'token.expiry', targetKind: 'api_token', targetId: id, detail: { expiresAt } });

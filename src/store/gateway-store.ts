@@ -34,21 +34,17 @@ export class GatewayStoreKysely implements GatewayStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   async findApiTokenByHash(hash: string): Promise<ApiTokenRecord | undefined> {
-    const row = await this.db
-      .selectFrom('api_tokens')
-      .select(['id', 'user_id', 'name', 'hint', 'origin', 'enabled', 'expires_at'])
-      .where('token_hash', '=', hash)
+    const cols = ['api_tokens.id', 'user_id', 'name', 'hint', 'origin', 'enabled', 'api_tokens.expires_at', 'revoked_at'] as const;
+    const row = await this.db.selectFrom('api_tokens').select(cols).where('token_hash', '=', hash).executeTakeFirst();
+    if (row) return apiTokenRecord(row, null);
+    // An earlier secret of a rolled token: the same record, with the time that secret stops.
+    const rolled = await this.db
+      .selectFrom('api_token_secrets')
+      .innerJoin('api_tokens', 'api_tokens.id', 'api_token_secrets.token_id')
+      .select([...cols, 'api_token_secrets.expires_at as secret_expires_at'])
+      .where('api_token_secrets.token_hash', '=', hash)
       .executeTakeFirst();
-    if (!row) return undefined;
-    return {
-      id: row.id,
-      userId: row.user_id,
-      name: row.name,
-      hint: row.hint,
-      origin: row.origin,
-      enabled: row.enabled === 1,
-      expiresAt: row.expires_at,
-    };
+    return rolled && apiTokenRecord(rolled, rolled.secret_expires_at);
   }
 
   async findUser(id: string): Promise<UserRecord | undefined> {
@@ -101,11 +97,11 @@ export class GatewayStoreKysely implements GatewayStore {
   async findOrgTokenByHash(hash: string): Promise<OrgApiTokenRecord | undefined> {
     const row = await this.db
       .selectFrom('org_api_tokens')
-      .select(['id', 'organization_id', 'name', 'hint', 'enabled'])
+      .select(['id', 'organization_id', 'name', 'hint', 'enabled', 'revoked_at'])
       .where('token_hash', '=', hash)
       .executeTakeFirst();
     if (!row) return undefined;
-    return { id: row.id, organizationId: row.organization_id, name: row.name, hint: row.hint, enabled: row.enabled === 1 };
+    return { id: row.id, organizationId: row.organization_id, name: row.name, hint: row.hint, enabled: row.enabled === 1, revoked: !!row.revoked_at };
   }
 
   async findUserIdByLogin(loginKey: string): Promise<LoginRecord | undefined> {
@@ -149,6 +145,41 @@ export class GatewayStoreKysely implements GatewayStore {
           .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', u.at)]))
           .execute();
       }
+      // The last few distinct addresses per token, so a user can tell which integration still uses it.
+      const withIp = uses.filter((u): u is TokenUse & { ip: string } => u.ip !== null);
+      for (const u of withIp) {
+        const known = await trx.selectFrom('api_tokens').select('id').where('id', '=', u.id).executeTakeFirst();
+        if (!known) continue; // deleted meanwhile
+        await trx
+          .insertInto('token_usage_ips')
+          .values({ token_id: u.id, ip: u.ip, last_at: u.at })
+          .onConflict((oc) => oc.columns(['token_id', 'ip']).doUpdateSet({ last_at: u.at }).where('token_usage_ips.last_at', '<', u.at))
+          .execute();
+      }
+      for (const id of new Set(withIp.map((u) => u.id))) {
+        const keep = trx.selectFrom('token_usage_ips').select('ip').where('token_id', '=', id).orderBy('last_at', 'desc').limit(USAGE_IPS_KEPT);
+        await trx.deleteFrom('token_usage_ips').where('token_id', '=', id).where('ip', 'not in', keep).execute();
+      }
     });
   }
+}
+
+/** How many distinct client addresses are kept per token. */
+export const USAGE_IPS_KEPT = 5;
+
+function apiTokenRecord(
+  row: { id: string; user_id: string; name: string; hint: string; origin: 'minted' | 'legacy'; enabled: number; expires_at: string | null; revoked_at?: string | null },
+  secretExpiresAt: string | null,
+): ApiTokenRecord {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    name: row.name,
+    hint: row.hint,
+    origin: row.origin,
+    enabled: row.enabled === 1,
+    expiresAt: row.expires_at,
+    revoked: !!row.revoked_at,
+    secretExpiresAt,
+  };
 }

@@ -5,6 +5,7 @@ import { AdminStore } from './admin-store.js';
 import { openDatabase, type Dialect } from './database.js';
 import { GatewayStoreKysely, type GatewayStore } from './gateway-store.js';
 import { migrateToLatest, pendingMigrations } from './migrations.js';
+import { TokenLifecycle } from './token-lifecycle.js';
 import type { Kysely } from 'kysely';
 import type { Database } from './tables.js';
 
@@ -13,6 +14,8 @@ export interface Store {
   dialect: Dialect;
   gateway: GatewayStore;
   admin: AdminStore;
+  /** Rolling, lifetime policy, leaked-token revocation, usage addresses, audit reads (issue 10). */
+  lifecycle: TokenLifecycle;
   migrate(): Promise<string[]>;
   /** Names of migrations not yet applied. */
   pendingMigrations(): Promise<string[]>;
@@ -43,6 +46,7 @@ export function openStore(url: string): Store {
     dialect,
     gateway: new GatewayStoreKysely(db),
     admin: new AdminStore(db),
+    lifecycle: new TokenLifecycle(db),
     migrate: () => migrateToLatest(db, dialect),
     pendingMigrations: () => pendingMigrations(db, dialect),
     onCommittedChanges(listener) {

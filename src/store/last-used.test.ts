@@ -28,7 +28,12 @@ describe('recordLastUsed', () => {
     for (let i = 0; i < 1000; i++) rec.record(tokenIds[i % 2]!, `10.0.0.${i % 7}`);
     await rec.flush();
     expect(batches).toHaveLength(1);
-    expect(batches[0]!.map((u) => u.id).sort()).toEqual([...tokenIds].sort());
+    // One entry per token and client address: 2 tokens × 7 addresses, not 1000
+    expect(batches[0]).toHaveLength(14);
+    expect([...new Set(batches[0]!.map((u) => u.id))].sort()).toEqual([...tokenIds].sort());
+    // The distinct addresses are kept, the newest five per token
+    const ips = await store.lifecycle.usageIps(tokenIds);
+    expect(ips.get(tokenIds[0]!)).toHaveLength(5);
     const rows = await store.admin.listApiTokens('a@acme.test');
     expect(rows.every((r) => r.lastUsedAt && r.lastUsedIp?.startsWith('10.0.0.'))).toBe(true);
     await rec.flush();

@@ -1,6 +1,6 @@
 // store/: batches `last_used_at` / `last_used_ip` of tokens. A request only sets a map entry; every
-// interval the batch is written — one UPDATE per token used, however many requests it served — and
-// on shutdown. A crash loses at most one interval; a failed flush keeps its entries for the next.
+// interval the batch is written — one UPDATE per token and client address used, however many requests
+// it served — and on shutdown. A crash loses at most one interval; a failed flush keeps its entries for the next.
 import type { GatewayStore, TokenUse } from './gateway-store.js';
 
 export interface LastUsedOptions {
@@ -17,6 +17,9 @@ export interface LastUsedRecorder {
   stop(): Promise<void>;
 }
 
+// One entry per token and address, so the distinct addresses of an interval all reach the store.
+const keyOf = (tokenId: string, ip: string | null) => `${tokenId} ${ip ?? ''}`;
+
 export function recordLastUsed(store: Pick<GatewayStore, 'recordTokenUse'>, opts: LastUsedOptions): LastUsedRecorder {
   let batch = new Map<string, TokenUse>();
   let flushing: Promise<void> | undefined;
@@ -29,7 +32,7 @@ export function recordLastUsed(store: Pick<GatewayStore, 'recordTokenUse'>, opts
       await store.recordTokenUse(uses);
     } catch (e) {
       // Keep them for the next interval, unless a newer use was recorded meanwhile.
-      for (const u of uses) if (!batch.has(u.id)) batch.set(u.id, u);
+      for (const u of uses) if (!batch.has(keyOf(u.id, u.ip))) batch.set(keyOf(u.id, u.ip), u);
       opts.onError?.(e);
     }
   };
@@ -39,7 +42,7 @@ export function recordLastUsed(store: Pick<GatewayStore, 'recordTokenUse'>, opts
 
   return {
     record(tokenId, ip) {
-      batch.set(tokenId, { id: tokenId, at: new Date().toISOString(), ip: ip ?? null });
+      batch.set(keyOf(tokenId, ip ?? null), { id: tokenId, at: new Date().toISOString(), ip: ip ?? null });
     },
     flush,
     async stop() {

@@ -172,6 +172,34 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('refresh_tokens_grant').on('refresh_tokens').column('grant_id').execute();
       },
     },
+    // Token lifecycle (issue 10): rolled secrets with their own expiry, a revoked marker that keeps
+    // the record (so the refusal can say why), the organization's maximum token lifetime, and the
+    // last few distinct client addresses per token.
+    '0004_token_lifecycle': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('api_token_secrets')
+          .addColumn('token_hash', 'text', (c) => c.primaryKey())
+          .addColumn('token_id', 'text', (c) => c.notNull().references('api_tokens.id').onDelete('cascade'))
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('api_token_secrets_token').on('api_token_secrets').column('token_id').execute();
+        for (const table of ['api_tokens', 'org_api_tokens']) {
+          await db.schema.alterTable(table).addColumn('revoked_at', 'text').execute();
+          await db.schema.alterTable(table).addColumn('revoked_reason', 'text').execute();
+        }
+        await db.schema.alterTable('organizations').addColumn('max_token_lifetime_days', 'integer').execute();
+        await db.schema
+          .createTable('token_usage_ips')
+          .addColumn('token_id', 'text', (c) => c.notNull().references('api_tokens.id').onDelete('cascade'))
+          .addColumn('ip', 'text', (c) => c.notNull())
+          .addColumn('last_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('token_usage_ips_pk', ['token_id', 'ip'])
+          .execute();
+        await db.schema.createIndex('audit_events_at').on('audit_events').column('at').execute();
+      },
+    },
   };
 }
 

@@ -10,6 +10,10 @@ export interface ApiTokenRecord {
   enabled: boolean;
   /** ISO-8601, or null for no expiry. */
   expiresAt: string | null;
+  /** Revoked (e.g. found in public code): refused with its own message; the record is kept. */
+  revoked?: boolean;
+  /** Set when the hash looked up is an earlier secret of a rolled token: when that secret stops. */
+  secretExpiresAt?: string | null;
 }
 
 export interface UserRecord {
@@ -47,6 +51,7 @@ export interface OrgApiTokenRecord {
   name: string;
   hint: string;
   enabled: boolean;
+  revoked?: boolean;
 }
 
 /** A login name resolved to its user: the key is the lower-cased login (unique case-insensitively). */

@@ -8,6 +8,8 @@ export interface OrganizationsTable {
   /** JSON array of feature flag names, e.g. ["OrganizationApiToken"]. */
   feature_flags: string;
   created_at: string;
+  /** Longest lifetime a new user token may have, in days; null = no limit (0004_token_lifecycle). */
+  max_token_lifetime_days?: number | null;
 }
 
 export interface UsersTable {
@@ -53,6 +55,9 @@ export interface ApiTokensTable {
   created_at: string;
   last_used_at: string | null;
   last_used_ip: string | null;
+  /** Set when the token was revoked (0004_token_lifecycle); the record stays so the refusal can say why. */
+  revoked_at?: string | null;
+  revoked_reason?: string | null;
 }
 
 export interface OrgApiTokensTable {
@@ -66,6 +71,23 @@ export interface OrgApiTokensTable {
   created_at: string;
   last_used_at: string | null;
   last_used_ip: string | null;
+  revoked_at?: string | null;
+  revoked_reason?: string | null;
+}
+
+/** Earlier secrets of a rolled token, each valid until its own expiry (0004_token_lifecycle). */
+export interface ApiTokenSecretsTable {
+  token_hash: string;
+  token_id: string;
+  expires_at: string;
+  created_at: string;
+}
+
+/** The last few distinct client addresses per token, from the batched usage records. */
+export interface TokenUsageIpsTable {
+  token_id: string;
+  ip: string;
+  last_at: string;
 }
 
 export interface AuditEventsTable {
@@ -148,4 +170,6 @@ export interface Database {
   oauth_grants: OAuthGrantsTable;
   oauth_codes: OAuthCodesTable;
   refresh_tokens: RefreshTokensTable;
+  api_token_secrets: ApiTokenSecretsTable;
+  token_usage_ips: TokenUsageIpsTable;
 }

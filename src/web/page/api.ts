@@ -16,6 +16,9 @@ export interface Token {
   createdAt: string;
   lastUsedAt: string | null;
   lastUsedIp: string | null;
+  lastUsedIps: { ip: string; lastUsedAt: string }[];
+  expiresSoon: boolean;
+  revoked: boolean;
 }
 export interface OrgToken {
   id: string;
@@ -87,6 +90,7 @@ export const api = {
   tokens: () => call<Token[]>('GET', '/tokens'),
   createToken: (name: string, expiresAt: string | null) => call<{ token: Token; secret: string }>('POST', '/tokens', { name, expiresAt }),
   updateToken: (id: string, patch: Partial<Pick<Token, 'name' | 'enabled' | 'expiresAt'>>) => call<Token>('PATCH', `/tokens/${encodeURIComponent(id)}`, patch),
+  rollToken: (id: string, oldExpires: string) => call<{ token: Token; secret: string; oldSecretExpiresAt: string }>('POST', `/tokens/${encodeURIComponent(id)}/roll`, { oldExpires }),
   deleteToken: (id: string) => call<void>('DELETE', `/tokens/${encodeURIComponent(id)}`),
   orgTokens: () => call<OrgTokens>('GET', '/org-tokens'),
   createOrgToken: (name: string) => call<{ token: OrgToken; secret: string }>('POST', '/org-tokens', { name }),

@@ -231,15 +231,17 @@ function tokenItem(t: Token) {
       h('dt', {}, 'Created'),
       h('dd', {}, formatDate(t.createdAt, '')),
       h('dt', {}, 'Last used'),
-      h('dd', {}, t.lastUsedAt ? `${formatDate(t.lastUsedAt, '')}${t.lastUsedIp ? ` from ${t.lastUsedIp}` : ''}` : 'Never'),
+      h('dd', {}, t.lastUsedAt ? `${formatDate(t.lastUsedAt, '')}${t.lastUsedIps.length ? ` from ${t.lastUsedIps.map((u) => u.ip).join(', ')}` : t.lastUsedIp ? ` from ${t.lastUsedIp}` : ''}` : 'Never'),
       h('dt', {}, 'Expires'),
-      h('dd', { class: expired ? 'error-text' : '' }, t.expiresAt ? `${formatDate(t.expiresAt, '')}${expired ? ' (expired)' : ''}` : 'Never'),
+      h('dd', { class: expired || t.expiresSoon ? 'error-text' : '' }, t.expiresAt ? `${formatDate(t.expiresAt, '')}${expired ? ' (expired)' : t.expiresSoon ? ' (expires within 7 days)' : ''}` : 'Never'),
     ),
+    t.revoked ? h('p', { class: 'error-text', role: 'note' }, 'Revoked: this token was found in public code. Create a new one.') : null,
     err,
     h(
       'div',
       { class: 'actions' },
       h('button', { type: 'button', id: `rename-${t.id}`, 'aria-label': `Rename token ${t.name}`, onclick: () => rename(t) }, 'Rename'),
+      t.revoked ? null : h('button', { type: 'button', id: `roll-${t.id}`, 'aria-label': `Roll token ${t.name}`, onclick: () => roll(t) }, 'Roll'),
       h('button', { type: 'button', id: `delete-${t.id}`, class: 'danger', 'aria-label': `Delete token ${t.name}`, onclick: () => confirmDelete(t) }, 'Delete'),
     ),
   );
@@ -291,6 +293,31 @@ function rename(t: Token) {
     document.getElementById(`rename-${t.id}`)?.focus();
   });
   input.select();
+}
+
+// Roll: a new secret for the same token; the old one keeps working until the chosen time.
+function roll(t: Token) {
+  const select = h(
+    'select',
+    { id: 'roll-old-expires' },
+    h('option', { value: 'now' }, 'now'),
+    h('option', { value: '1h' }, 'in 1 hour'),
+    h('option', { value: '24h', selected: true }, 'in 24 hours'),
+    h('option', { value: '7d' }, 'in 7 days'),
+  );
+  dialog(
+    `Roll token “${t.name}”?`,
+    [h('p', {}, 'A new secret is created for this token. Until the time you choose, both the old and the new secret work.'), h('label', { for: 'roll-old-expires' }, 'The old secret stops'), select],
+    'Roll token',
+    'primary',
+    async (d) => {
+      const rolled = await api.rollToken(t.id, select.value);
+      d.close();
+      fresh = { name: rolled.token.name, secret: rolled.secret };
+      replace(rolled.token);
+      document.getElementById('secret-value')?.focus();
+    },
+  );
 }
 
 function confirmDelete(t: Token) {
