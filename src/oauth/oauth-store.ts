@@ -7,7 +7,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { hashToken, mintToken } from '../credentials/token-format.js';
 import { cacheKeys } from '../store/change-keys.js';
 import { conflict, invalid, notFound } from '../store/errors.js';
-import type { Actor } from '../store/admin-store.js';
+import { appendAudit, appendChanges, type Actor } from '../store/write-log.js';
 import type { Database, OAuthClientsTable } from '../store/tables.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -90,17 +90,12 @@ export function s256(verifier: string): string {
 export class OAuthStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  private async changed(trx: Db, keys: string[]): Promise<void> {
-    if (keys.length === 0) return;
-    const at = iso();
-    await trx.insertInto('changes').values(keys.map((cache_key) => ({ at, cache_key }))).execute();
+  private changed(trx: Db, keys: string[]): Promise<void> {
+    return appendChanges(trx, keys);
   }
 
-  private async audit(trx: Db, who: Actor, action: string, targetKind: string, targetId: string, organizationId: string | null, detail?: unknown) {
-    await trx
-      .insertInto('audit_events')
-      .values({ at: iso(), actor: who.actor, action, target_kind: targetKind, target_id: targetId, organization_id: organizationId, source: who.source ?? null, detail: detail === undefined ? null : JSON.stringify(detail) })
-      .execute();
+  private audit(trx: Db, who: Actor, action: string, targetKind: string, targetId: string, organizationId: string | null, detail?: unknown) {
+    return appendAudit(trx, who, { action, targetKind, targetId, organizationId, detail });
   }
 
   // --- clients ---------------------------------------------------------------------------------
@@ -288,6 +283,6 @@ export async function revokeGrantsWhere(trx: Db, column: 'id' | 'client_id' | 'u
   await trx.updateTable('oauth_grants').set({ revoked_at: at }).where('id', 'in', ids).execute();
   await trx.updateTable('refresh_tokens').set({ spent_at: at }).where('grant_id', 'in', ids).where('spent_at', 'is', null).execute();
   await trx.updateTable('oauth_codes').set({ used_at: at }).where('grant_id', 'in', ids).where('used_at', 'is', null).execute();
-  await trx.insertInto('changes').values(ids.map((id) => ({ at, cache_key: cacheKeys.grant(id) }))).execute();
+  await appendChanges(trx, ids.map((id) => cacheKeys.grant(id)));
   return ids;
 }

@@ -8,16 +8,13 @@ import { revokeGrantsWhere } from '../oauth/oauth-store.js';
 import { cacheKeys } from './change-keys.js';
 import { conflict, invalid, notFound } from './errors.js';
 import type { Database } from './tables.js';
+import { appendAudit, appendChanges, type Actor, type AuditEntry } from './write-log.js';
 import { checkTokenLifetime } from './token-lifecycle.js';
 
 export const PERMISSIONS = ['API'] as const;
 export const FEATURE_FLAGS = ['OrganizationApiToken'] as const;
 
-/** Who performs a write, for the audit trail. */
-export interface Actor {
-  actor: string;
-  source?: string | null;
-}
+export type { Actor } from './write-log.js';
 
 export interface ApiTokenView {
   id: string;
@@ -53,30 +50,12 @@ function checkName(name: string, what: string): string {
 export class AdminStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  private async changed(trx: Trx, keys: string[]): Promise<void> {
-    if (keys.length === 0) return;
-    const at = now();
-    await trx.insertInto('changes').values(keys.map((cache_key) => ({ at, cache_key }))).execute();
+  private changed(trx: Trx, keys: string[]): Promise<void> {
+    return appendChanges(trx, keys);
   }
 
-  private async audit(
-    trx: Trx,
-    who: Actor,
-    e: { action: string; targetKind: string; targetId: string; organizationId?: string | null; detail?: unknown },
-  ): Promise<void> {
-    await trx
-      .insertInto('audit_events')
-      .values({
-        at: now(),
-        actor: who.actor,
-        action: e.action,
-        target_kind: e.targetKind,
-        target_id: e.targetId,
-        organization_id: e.organizationId ?? null,
-        source: who.source ?? null,
-        detail: e.detail === undefined ? null : JSON.stringify(e.detail),
-      })
-      .execute();
+  private audit(trx: Trx, who: Actor, e: AuditEntry): Promise<void> {
+    return appendAudit(trx, who, e);
   }
 
   // --- look-ups by the names people type -------------------------------------------------------

@@ -6,10 +6,11 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { hashToken, mintToken, tokenHint } from '../credentials/token-format.js';
 import { judgeOrgTokenManagement, type OrgTokenManagementRefusal } from '../policy/org-token.js';
-import type { Actor } from './admin-store.js';
+import type { Actor } from './write-log.js';
 import { cacheKeys } from './change-keys.js';
 import { conflict, invalid, notFound } from './errors.js';
 import type { RoleRecord } from './records.js';
+import { appendAudit, appendChanges } from './write-log.js';
 import type { Database } from './tables.js';
 
 type Trx = Transaction<Database>;
@@ -109,21 +110,15 @@ export class OrgTokenAdmin {
   }
 
   private async record(trx: Trx, who: Actor, user: ActingUser, action: string, tokenId: string, hash: string, detail?: unknown) {
-    await trx.insertInto('changes').values({ at: now(), cache_key: cacheKeys.orgToken(hash) }).execute();
-    await trx
-      .insertInto('audit_events')
-      .values({
-        at: now(),
-        // The person on whose authority it happened; the channel (cli, settings) is the source.
-        actor: `user:${user.id}`,
-        action,
-        target_kind: 'org_api_token',
-        target_id: tokenId,
-        organization_id: user.organizationId,
-        source: who.source ?? who.actor,
-        detail: detail === undefined ? null : JSON.stringify(detail),
-      })
-      .execute();
+    await appendChanges(trx, [cacheKeys.orgToken(hash)]);
+    // The person on whose authority it happened; the channel (cli, settings) is the source.
+    await appendAudit(trx, { actor: `user:${user.id}`, source: who.source ?? who.actor }, {
+      action,
+      targetKind: 'org_api_token',
+      targetId: tokenId,
+      organizationId: user.organizationId,
+      detail,
+    });
   }
 
   /** Whether `login` may manage organization tokens, and why not: for the settings page. */

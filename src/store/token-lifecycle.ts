@@ -5,9 +5,10 @@
 // audit event in the same transaction, so every instance sees it on its next request.
 import type { Kysely, Transaction } from 'kysely';
 import { checkTokenShape, hashToken, mintToken, tokenHint } from '../credentials/token-format.js';
-import type { Actor } from './admin-store.js';
+import type { Actor } from './write-log.js';
 import { cacheKeys } from './change-keys.js';
 import { invalid, notFound } from './errors.js';
+import { appendAudit, appendChanges, type AuditEntry } from './write-log.js';
 import type { Database } from './tables.js';
 
 type Trx = Transaction<Database>;
@@ -76,26 +77,12 @@ const now = () => new Date().toISOString();
 export class TokenLifecycle {
   constructor(private readonly db: Kysely<Database>) {}
 
-  private async changed(trx: Trx, keys: string[]): Promise<void> {
-    if (keys.length === 0) return;
-    const at = now();
-    await trx.insertInto('changes').values(keys.map((cache_key) => ({ at, cache_key }))).execute();
+  private changed(trx: Trx, keys: string[]): Promise<void> {
+    return appendChanges(trx, keys);
   }
 
-  private async audit(trx: Trx, who: Actor, e: { action: string; targetKind: string; targetId: string; organizationId: string | null; detail?: unknown }) {
-    await trx
-      .insertInto('audit_events')
-      .values({
-        at: now(),
-        actor: who.actor,
-        action: e.action,
-        target_kind: e.targetKind,
-        target_id: e.targetId,
-        organization_id: e.organizationId,
-        source: who.source ?? null,
-        detail: e.detail === undefined ? null : JSON.stringify(e.detail),
-      })
-      .execute();
+  private audit(trx: Trx, who: Actor, e: AuditEntry): Promise<void> {
+    return appendAudit(trx, who, e);
   }
 
   /**
