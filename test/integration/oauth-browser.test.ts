@@ -4,29 +4,24 @@
 // description and scopes), the app exchanges the code and calls REST (200); the user clicks
 // "Revoke access" on the settings page and the app's next call is refused (401).
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OAuthStore } from '../../src/oauth/oauth-store.js';
+import { ARTIFACTS, launchChromium, type Browser } from '../helpers/chromium.js';
 import { seedUser, TEST_ACTOR, type SeededUser } from '../helpers/fixtures.js';
 import { givePassword, PASSWORD } from '../helpers/settings-client.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 import { createTestStore, TEST_DB, type TestStore } from '../helpers/test-store.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = join(import.meta.dirname, '../artifacts');
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let ts: TestStore;
 let gw: TestGateway;
 let user: SeededUser;
-let profile: string;
-let context: BrowserContext;
+let browser: Browser;
 let page: Page;
 let app: http.Server;
 let redirectUri: string;
@@ -40,15 +35,11 @@ beforeAll(async () => {
   app = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('callback received'));
   await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
   redirectUri = `http://127.0.0.1:${(app.address() as AddressInfo).port}/callback`;
-  mkdirSync(ARTIFACTS, { recursive: true });
-  profile = mkdtempSync(join(tmpdir(), 'gatehouse-chromium-'));
-  context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1000, height: 800 } });
-  context.setDefaultTimeout(10_000);
-  page = context.pages()[0] ?? (await context.newPage());
+  browser = await launchChromium({ viewport: { width: 1000, height: 800 } });
+  page = browser.page;
 }, 60_000);
 afterAll(async () => {
-  await context?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
+  await browser?.close();
   await new Promise((r) => app?.close(r));
   await gw?.close();
   await ts?.drop();

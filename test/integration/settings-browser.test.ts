@@ -2,27 +2,22 @@
 // installed by .ci/run). Sign in, create a token, copy it from the page, call the REST gateway with
 // it (401: new tokens start disabled), flip the slider (200), delete it (401). A screenshot of each
 // state goes to test/artifacts/ (gitignored).
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { sql } from 'kysely';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ARTIFACTS, launchChromium, type Browser } from '../helpers/chromium.js';
 import { seedUser, TEST_ACTOR, type SeededUser } from '../helpers/fixtures.js';
 import { givePassword, PASSWORD } from '../helpers/settings-client.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 import { createTestStore, TEST_DB, type TestStore } from '../helpers/test-store.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = join(import.meta.dirname, '../artifacts');
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let ts: TestStore;
 let gw: TestGateway;
 let user: SeededUser;
-let profile: string;
-let context: BrowserContext;
+let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
@@ -32,22 +27,11 @@ beforeAll(async () => {
   await givePassword(ts.store, user.userId);
   // The organization still uses the deprecated organization tokens: the page shows that section too.
   await ts.store.admin.setOrganizationFeature(TEST_ACTOR, user.org, 'OrganizationApiToken', true);
-  mkdirSync(ARTIFACTS, { recursive: true });
-  // A fresh profile per run (playwright's launchPersistentContext passes it as --user-data-dir).
-  profile = mkdtempSync(join(tmpdir(), 'gatehouse-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ARGS,
-    viewport: { width: 1100, height: 900 },
-    permissions: ['clipboard-read', 'clipboard-write'],
-  });
-  context.setDefaultTimeout(10_000);
-  page = context.pages()[0] ?? (await context.newPage());
+  browser = await launchChromium({ viewport: { width: 1100, height: 900 }, permissions: ['clipboard-read', 'clipboard-write'] });
+  page = browser.page;
 }, 60_000);
 afterAll(async () => {
-  await context?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
+  await browser?.close();
   await gw?.close();
   await ts?.drop();
 });
