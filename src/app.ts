@@ -34,7 +34,6 @@ import { createForwarder, type Forwarder } from './proxy/forward.js';
 import { identitySigner } from './proxy/identity.js';
 import { normalizePath } from './proxy/normalize-path.js';
 import { createRouteTable, isRestPath } from './proxy/routes.js';
-import { createStreamForwarder } from './proxy/stream-forward.js';
 import { refusedBeforeBody, soapGateway } from './soap/gateway.js';
 import { wsdlServer } from './soap/wsdl.js';
 import type { Store } from './store/index.js';
@@ -116,13 +115,12 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     abuse,
     clientIp: client.ip,
   });
-  // SOAP: its own streaming forwarder (the preamble is edited, the rest piped through)
-  const soapForwarder = createStreamForwarder({ target: deps.upstreams[config.soap.upstream], timeoutMs: config.proxy.timeoutMs, maxSockets: config.proxy.maxSockets, trustForwarded: client.fromTrustedProxy });
   const soapPaths = new Set(config.soap.paths.map((p) => p.toLowerCase()));
   const handleSoap = soapGateway({
     limits: { preambleBytes: config.soap.preambleLimitBytes, maxDepth: config.soap.maxDepth, maxAttributes: config.soap.maxAttributes, maxNameLength: config.soap.maxNameLength },
     records,
-    forward: soapForwarder,
+    // SOAP: the same forwarder, sent the edited preamble and then the rest of the message
+    forward: forwarders[config.soap.upstream],
     upstream: config.soap.upstream,
     signIdentity,
     serveWsdl: wsdlServer({ publicUrl: config.server.publicUrl }),
@@ -224,8 +222,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       const cut = setTimeout(() => server.closeAllConnections(), config.shutdown.timeoutMs);
       await closed;
       clearTimeout(cut);
-      for (const f of Object.values(forwarders)) f.close();
-      soapForwarder.close();
+      await Promise.all(Object.values(forwarders).map((f) => f.close()));
       await lastUsed.stop();
       await cache.close();
       await tracing?.shutdown();
@@ -234,8 +231,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       readiness.draining = true;
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const f of Object.values(forwarders)) f.close();
-      soapForwarder.close();
+      await Promise.all(Object.values(forwarders).map((f) => f.close()));
       await lastUsed.stop();
       await cache.close();
       await tracing?.shutdown();

@@ -16,7 +16,7 @@ import type { RequestContext } from '../observability/access-log.js';
 import type { Logger } from '../observability/logger.js';
 import { CredentialConflict, CredentialMalformed, CredentialMissing, CredentialUnknown, GatehouseError, InternalError, StoreUnavailable } from '../pipeline/errors.js';
 import type { AbuseLimits } from '../pipeline/abuse.js';
-import type { StreamForwarder } from '../proxy/stream-forward.js';
+import type { Forwarder } from '../proxy/forward.js';
 import { MethodNotAllowed, NotSoapEnvelope, OperationUnknown, OrgTokenNotAllowed, SoapActionMismatch } from './errors.js';
 import { sendSoapFault } from './faults.js';
 import { ENVELOPE_NS, OPERATIONS, PUBLIC_OPERATIONS, readSoapRequestHead, TNS, versionOfContentType, type SoapVersion } from './protocol.js';
@@ -29,7 +29,7 @@ export type OrgTokenAuthenticator = (cred: { secret: string; organizationKey?: s
 export interface SoapGatewayDeps {
   limits: ScanLimits;
   records: Records;
-  forward: StreamForwarder;
+  forward: Forwarder;
   upstream: string;
   signIdentity: (p: Principal) => string;
   serveWsdl: ReturnType<typeof wsdlServer>;
@@ -200,9 +200,11 @@ export function soapGateway(deps: SoapGatewayDeps) {
       requestId: ctx.requestId,
       identity,
       url: path + query,
-      head: body,
-      more: !preamble.ended,
-      contentLength: declared !== undefined && /^\d+$/.test(declared) ? Number(declared) - removed : undefined,
+      body: {
+        head: body,
+        more: !preamble.ended,
+        contentLength: declared !== undefined && /^\d+$/.test(declared) ? Number(declared) - removed : undefined,
+      },
       onError: (err) => {
         bodyRead = false;
         refuse(err);

@@ -1,0 +1,98 @@
+// `node test/bench/profile.mjs`: a CPU profile of the gateway's L1-hit path under load, summarized.
+// Starts the DIRECT upstream and one gateway (SQLite store, one token, in-process cache) with
+// --cpu-prof, loads it for PROFILE_SECONDS with autocannon, stops it, and prints the functions
+// with the most self time (the .cpuprofile is kept for a flame graph in Chrome DevTools).
+// Servers on CPU 1, load on CPU 0, as in run.mjs.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, '../..');
+const SECONDS = Number(process.env.PROFILE_SECONDS ?? 8);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const PROFILE = process.env.PROFILE !== '0';
+const pin = (core, cmd, args) => ['taskset', ['-c', String(core), cmd, ...args]];
+
+function start(cmd, args, env = {}) {
+  const [c, a] = pin(1, cmd, args);
+  const child = spawn(c, a, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const onData = (d) => {
+      out += d;
+      if (/ready|gatehouse listening/.test(out)) {
+        child.stdout.removeListener('data', onData);
+        child.stdout.resume();
+        resolve(child);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`exited ${code}: ${out.slice(-1000)}`)));
+  });
+}
+
+function load(job) {
+  const file = join(tmpdir(), `gatehouse-profile-job-${process.pid}.json`);
+  writeFileSync(file, JSON.stringify(job));
+  const [c, a] = pin(0, process.execPath, [join(HERE, 'lib/load.mjs'), `@${file}`]);
+  return JSON.parse(execFileSync(c, a, { encoding: 'utf8' }));
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'gatehouse-profile-'));
+const db = join(dir, 'gatehouse.db');
+const { openStore } = await import(join(ROOT, 'dist/store/index.js'));
+const store = openStore(`sqlite:${db}`);
+await store.migrate();
+const actor = { actor: 'profile' };
+await store.admin.createOrganization(actor, 'Profile');
+await store.admin.createRole(actor, 'Profile', 'Integrators', ['API'], []);
+await store.admin.createUser(actor, 'Profile', 'p@profile.test', ['Integrators']);
+const token = (await store.admin.createApiToken(actor, 'p@profile.test', 'hot', { enabled: true })).secret;
+await store.close();
+
+const directPort = 18990 + Math.floor(Math.random() * 5);
+const direct = await start(process.execPath, [join(HERE, 'lib/direct.mjs'), String(directPort)]);
+const gwPort = directPort + 10;
+const keyFile = join(dir, 'oauth.pem');
+const { generateKeyPairSync } = await import('node:crypto');
+writeFileSync(keyFile, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+// PROFILE_CONFIG: extra config (JSON) to compare a change, e.g. '{"log":{"access":false}}'
+writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...JSON.parse(process.env.PROFILE_CONFIG ?? '{}'), oauth: { signingKeyFile: keyFile } }));
+const gateway = await start(process.execPath, [...(PROFILE ? ['--cpu-prof', '--cpu-prof-dir', dir] : []), join(ROOT, 'dist/main.js')], {
+  PORT: String(gwPort), HOST: '127.0.0.1', DATABASE_URL: `sqlite:${db}`, UPSTREAM_URL: `http://127.0.0.1:${directPort}`,
+  IDENTITY_SECRET: 'profile-'.repeat(6), GATEHOUSE_CONFIG: join(dir, 'config.json'), NODE_ENV: 'production', LOG_LEVEL: 'info',
+});
+const url = `http://127.0.0.1:${gwPort}/Api/v6/envelope/123`;
+const directRps = load({ url: `http://127.0.0.1:${directPort}/Api/v6/envelope/123`, connections: CONNECTIONS, seconds: 3 }).rps;
+load({ url, connections: CONNECTIONS, seconds: 2, token }); // warm-up
+const result = load({ url, connections: CONNECTIONS, seconds: SECONDS, token });
+const exited = new Promise((r) => gateway.on('exit', r));
+gateway.kill('SIGTERM');
+await exited;
+direct.kill();
+console.log(`L1 small GET: ${Math.round(result.rps)} req/s (${(result.rps / directRps).toFixed(3)}× DIRECT ${Math.round(directRps)}), p50 ${result.p50} ms, p99 ${result.p99} ms, non-2xx ${result.non2xx}`);
+if (!PROFILE) process.exit(0);
+
+// Self time per function (name + file:line), from the sampled profile
+const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+const profile = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+const self = new Map();
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const counts = new Map();
+for (const s of profile.samples) counts.set(s, (counts.get(s) ?? 0) + 1);
+let total = 0;
+for (const [id, n] of counts) {
+  const { functionName, url: u, lineNumber } = byId.get(id).callFrame;
+  const key = `${functionName || '(anonymous)'} ${u.replace(/^.*node_modules\//, '~/').replace(/^file:\/\/.*?\/dist\//, 'dist/')}:${lineNumber + 1}`;
+  self.set(key, (self.get(key) ?? 0) + n);
+  total += n;
+}
+const idle = [...self].filter(([k]) => k.startsWith('(idle)')).reduce((a, [, n]) => a + n, 0);
+console.log(`samples ${total}, idle ${(100 * idle / total).toFixed(1)}%; top self time (% of busy):`);
+for (const [k, n] of [...self].filter(([k]) => !k.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.PROFILE_TOP ?? 40))) {
+  console.log(`${(100 * n / (total - idle)).toFixed(1).padStart(5)}%  ${k}`);
+}
+console.log(`profile: ${join(dir, file)}`);
