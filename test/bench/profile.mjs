@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuSeconds } from './lib/procstat.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '../..');
@@ -68,12 +69,16 @@ const gateway = await start(process.execPath, [...(PROFILE ? ['--cpu-prof', '--c
 const url = `http://127.0.0.1:${gwPort}/Api/v6/envelope/123`;
 const directRps = load({ url: `http://127.0.0.1:${directPort}/Api/v6/envelope/123`, connections: CONNECTIONS, seconds: 3 }).rps;
 load({ url, connections: CONNECTIONS, seconds: 2, token }); // warm-up
+const cpuBefore = cpuSeconds(gateway.pid);
 const result = load({ url, connections: CONNECTIONS, seconds: SECONDS, token });
+// CPU per request: steadier than requests/s on a noisy machine (it does not depend on how much of
+// the core the gateway got)
+const cpuPerRequestUs = ((cpuSeconds(gateway.pid) - cpuBefore) / result.requests) * 1e6;
 const exited = new Promise((r) => gateway.on('exit', r));
 gateway.kill('SIGTERM');
 await exited;
 direct.kill();
-console.log(`L1 small GET: ${Math.round(result.rps)} req/s (${(result.rps / directRps).toFixed(3)}× DIRECT ${Math.round(directRps)}), p50 ${result.p50} ms, p99 ${result.p99} ms, non-2xx ${result.non2xx}`);
+console.log(`L1 small GET: ${Math.round(result.rps)} req/s (${(result.rps / directRps).toFixed(3)}× DIRECT ${Math.round(directRps)}), p50 ${result.p50} ms, p99 ${result.p99} ms, gateway CPU ${cpuPerRequestUs.toFixed(0)} µs/request, non-2xx ${result.non2xx}`);
 if (!PROFILE) process.exit(0);
 
 // Self time per function (name + file:line), from the sampled profile
