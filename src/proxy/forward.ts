@@ -11,7 +11,6 @@
 // (test/bench/README.md); the forwarder is most of a gateway's per-request cost.
 // /!\ Hot path.
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
 import { Pool, errors, type Dispatcher } from 'undici';
 import { CREDENTIAL_HEADERS } from '../credentials/extract-rest.js';
 import { upstreamDuration, upstreamErrors } from '../observability/metrics.js';
@@ -104,9 +103,16 @@ function clientBody(req: IncomingMessage): IncomingMessage | null {
   return chunked || (length !== undefined && length !== '0') ? req : null;
 }
 
-async function* partlyRead(req: IncomingMessage, body: PartlyReadBody): AsyncGenerator<Buffer> {
-  yield body.head;
-  if (body.more) yield* req;
+/**
+ * A partly read body as one stream: the edited head is put back in front of what the request has
+ * not delivered yet (Readable#unshift), so the whole body streams as the request itself does: no
+ * extra stream or iterator per chunk (measured on the 50 MB SOAP benchmark: an async generator
+ * instead cost 0.06 of the throughput ratio).
+ */
+function partlyRead(req: IncomingMessage, body: PartlyReadBody): Buffer | IncomingMessage {
+  if (!body.more) return body.head;
+  req.unshift(body.head);
+  return req;
 }
 
 const isTimeout = (e: unknown) => e instanceof errors.HeadersTimeoutError || e instanceof errors.BodyTimeoutError;
@@ -174,8 +180,7 @@ export function createForwarder(opts: ForwardOptions): Forwarder {
         path: basePath + out.url,
         method: req.method ?? 'GET',
         headers: upstreamHeaders(req, out, trusted),
-        // An async iterable is sent as is (undici's Dispatcher docs; its types list only Readable)
-        body: out.body ? (partlyRead(req, out.body) as unknown as Readable) : clientBody(req),
+        body: out.body ? partlyRead(req, out.body) : clientBody(req),
       },
       handler,
     );
