@@ -20,19 +20,27 @@ export interface LastUsedRecorder {
 // One entry per token and address, so the distinct addresses of an interval all reach the store.
 const keyOf = (tokenId: string, ip: string | null) => `${tokenId} ${ip ?? ''}`;
 
+/** A use as recorded on the hot path: the clock as a number, turned into a timestamp at flush. */
+interface PendingUse {
+  id: string;
+  atMs: number;
+  ip: string | null;
+}
+
 export function recordLastUsed(store: Pick<GatewayStore, 'recordTokenUse'>, opts: LastUsedOptions): LastUsedRecorder {
-  let batch = new Map<string, TokenUse>();
+  let batch = new Map<string, PendingUse>();
   let flushing: Promise<void> | undefined;
 
   const flushOnce = async () => {
     if (batch.size === 0) return;
-    const uses = [...batch.values()];
+    const pending = [...batch.values()];
     batch = new Map();
+    const uses: TokenUse[] = pending.map((u) => ({ id: u.id, at: new Date(u.atMs).toISOString(), ip: u.ip }));
     try {
       await store.recordTokenUse(uses);
     } catch (e) {
       // Keep them for the next interval, unless a newer use was recorded meanwhile.
-      for (const u of uses) if (!batch.has(keyOf(u.id, u.ip))) batch.set(keyOf(u.id, u.ip), u);
+      for (const u of pending) if (!batch.has(keyOf(u.id, u.ip))) batch.set(keyOf(u.id, u.ip), u);
       opts.onError?.(e);
     }
   };
@@ -42,7 +50,10 @@ export function recordLastUsed(store: Pick<GatewayStore, 'recordTokenUse'>, opts
 
   return {
     record(tokenId, ip) {
-      batch.set(keyOf(tokenId, ip ?? null), { id: tokenId, at: new Date().toISOString(), ip: ip ?? null });
+      const key = keyOf(tokenId, ip ?? null);
+      const known = batch.get(key);
+      if (known) known.atMs = Date.now();
+      else batch.set(key, { id: tokenId, atMs: Date.now(), ip: ip ?? null });
     },
     flush,
     async stop() {
