@@ -1,6 +1,9 @@
 // Start-up: config → store (migrated) → sample upstream if none configured → gateway → listen.
-// Shutdown on SIGTERM/SIGINT. A bad configuration stops the process with exit code 2.
+// Shutdown on SIGTERM/SIGINT. A bad configuration stops the process with exit code 2. With
+// `server.workers` > 1 this process supervises that many workers instead (src/supervisor.ts).
+import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { startGateway } from './app.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { UPSTREAM_NAMES, type Config, type UpstreamName } from './config/schema.js';
@@ -9,6 +12,7 @@ import { startSampleUpstream } from './sample-upstream/server.js';
 import { welcomeOnEmptyStore } from './settings/first-run.js';
 import { sessionStoreFor } from './settings/index.js';
 import { openStore } from './store/index.js';
+import { superviseWorkers, workerIndex } from './supervisor.js';
 
 function describeStore(url: string): string {
   // Never print credentials embedded in a DATABASE_URL.
@@ -27,6 +31,9 @@ async function main(): Promise<void> {
     throw e;
   }
   const logger = createLogger({ level: config.log.level });
+  // More than one worker: this process only supervises (src/supervisor.ts); each worker runs on below
+  const workers = config.server.workers === 0 ? availableParallelism() : config.server.workers;
+  if (workers > 1 && cluster.isPrimary) return superviseWorkers(config, workers, logger);
   const store = openStore(config.store.url);
   const applied = await store.migrate();
   if (applied.length) logger.info('migrations applied', { migrations: applied });
@@ -43,8 +50,9 @@ async function main(): Promise<void> {
   }
 
   const gateway = await startGateway({ config, store, logger, upstreams, identitySecret });
-  logger.info('gatehouse listening', { url: gateway.url, store: describeStore(config.store.url), upstreams });
-  await welcomeOnEmptyStore({ config, store, sessions: sessionStoreFor(store, config.settings), logger, baseUrl: gateway.url });
+  logger.info('gatehouse listening', { url: gateway.url, worker: workerIndex(), pid: process.pid, store: describeStore(config.store.url), upstreams });
+  // First run (a demo user in development): done by one process only
+  if ((workerIndex() ?? 0) === 0) await welcomeOnEmptyStore({ config, store, sessions: sessionStoreFor(store, config.settings), logger, baseUrl: gateway.url });
 
   let stopping = false;
   const stop = async (signal: string) => {

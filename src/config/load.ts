@@ -10,6 +10,7 @@ const CONFIG_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../confi
 /** Environment variable → dotted config key. */
 export const ENV_KEYS: Record<string, string> = {
   PORT: 'server.port',
+  WORKERS: 'server.workers',
   HOST: 'server.host',
   PUBLIC_URL: 'server.publicUrl',
   DATABASE_URL: 'store.url',
@@ -30,6 +31,7 @@ export const ENV_KEYS: Record<string, string> = {
   PLATFORM_SESSION_SECRET: 'settings.platformSession.secret',
   PLATFORM_SESSION_PUBLIC_KEY: 'settings.platformSession.publicKey',
   LEAKED_TOKENS_SIGNING_SECRET: 'security.leakedTokens.signingSecret',
+  OAUTH_SIGNING_KEY_FILE: 'oauth.signingKeyFile',
 };
 
 export class ConfigError extends Error {

@@ -53,6 +53,7 @@ export const configSchema = z
       host: z.string().min(1).describe('Interface to listen on.'),
       port: z.coerce.number().int().min(0).max(65535).describe('Port to listen on (0 = any free port).'),
       publicUrl: optionalUrl.describe("Base URL clients use to reach the gateway; empty = derived from the request's Host."),
+      workers: z.coerce.number().int().min(0).max(256).default(1).describe('Gateway processes sharing the port (node:cluster); 0 = one per CPU. More than one needs `identity.secret` and `oauth.signingKeyFile`, shared by all.'),
     }),
     store: z.object({
       url: z
@@ -203,6 +204,11 @@ export const configSchema = z
     }
     if (r.mode === 'cluster' && r.clusterNodes.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['redis', 'clusterNodes'], message: 'needs at least one host:port in cluster mode' });
+    }
+    // Every worker must sign identities and verify access tokens with the same keys
+    if (cfg.server.workers !== 1) {
+      if (!cfg.identity.secret) ctx.addIssue({ code: 'custom', path: ['identity', 'secret'], message: 'is required with more than one worker (IDENTITY_SECRET)' });
+      if (!cfg.oauth.signingKeyFile) ctx.addIssue({ code: 'custom', path: ['oauth', 'signingKeyFile'], message: 'is required with more than one worker' });
     }
     if (cfg.env !== 'production') return;
     if (!cfg.identity.secret) {

@@ -31,12 +31,13 @@ export interface LoggerOptions {
 
 export function createLogger(opts: LoggerOptions): Logger {
   const destination: DestinationStream = (opts.stream as DestinationStream | undefined) ?? pino.destination({ dest: 1, sync: false, minLength: FLUSH_BYTES, periodicFlush: FLUSH_EVERY_MS });
-  // The line shape operators already parse: {"level":"info","timestamp":"…","service":"gatehouse",…,"message":"…"}
+  // The line shape operators already parse: {"level":"info","timestamp":"…","service":"gatehouse","pid":…,…,"message":"…"}
   const lines = pino(
     {
       level: opts.level,
       messageKey: 'message',
-      base: { service: 'gatehouse' },
+      // pid: which worker of a multi-worker gateway wrote the line
+      base: { service: 'gatehouse', pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },

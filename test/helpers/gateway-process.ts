@@ -8,6 +8,8 @@ const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
 export interface GatewayProcess {
   url: string;
+  /** The process started (with workers: their supervisor). */
+  proc: ChildProcess;
   output: string[];
   stop(): Promise<void>;
 }
@@ -35,6 +37,7 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
   }
   return {
     url,
+    proc,
     output,
     stop: () =>
       new Promise<void>((resolve) => {

@@ -27,6 +27,9 @@ describe('configuration', () => {
     [{ IDENTITY_SECRET: 'short' }, 'identity.secret'],
     [{ NODE_ENV: 'production', IDENTITY_SECRET: '' }, 'identity.secret'],
     [{ NODE_ENV: 'production', IDENTITY_SECRET: 'x'.repeat(40) }, 'upstreams.envelope'],
+    [{ WORKERS: 'many' }, 'server.workers'],
+    [{ WORKERS: '2', IDENTITY_SECRET: '' }, 'identity.secret'],
+    [{ WORKERS: '2', IDENTITY_SECRET: 'x'.repeat(40) }, 'oauth.signingKeyFile'],
   ])('%j stops start-up with exit 2 naming %s', async (env, key) => {
     const r = await start({ DATABASE_URL: 'sqlite::memory:', ...env });
     expect(r.code).toBe(2);
