@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { cpuSeconds, rssSampler } from './lib/procstat.mjs';
+import { rssSampler, treeCpuSeconds } from './lib/procstat.mjs';
 import { barChart } from './lib/chart.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -42,6 +42,16 @@ function start(name, cmd, args, env = {}, ready = /ready|gatehouse listening/) {
     child.stderr.on('data', (d) => (out += d));
     child.on('exit', (code) => reject(new Error(`${name} exited ${code}: ${out.slice(-2000)}`)));
   });
+}
+
+/** Store look-ups an instance has made: the count of its store-query histogram (/metrics). With
+ * several workers this is whichever worker answered, enough for the single-worker rows. */
+async function storeQueries(url) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let n = 0;
+  // Look-ups only (find*): the change-feed poll and the last-used flush run whatever the traffic
+  for (const m of text.matchAll(/^gatehouse_store_query_duration_seconds_count\{operation="find\w*"\} (\d+)/gm)) n += Number(m[1]);
+  return n;
 }
 
 let jobs = 0;
@@ -86,7 +96,11 @@ async function main() {
     }))).execute();
   }
   await store.close();
-  const garbage = Array.from({ length: 1000 }, (_, i) => (i % 2 ? mintToken('user') : `garbage-${i}`));
+  // The REJECT flood: malformed strings, and guesses shaped like tokens whose checksum is wrong
+  // (what guessing produces: 1 in 62^6 random guesses has a valid checksum). Neither may cost a
+  // store query: the shape check refuses both without I/O.
+  const wrongChecksum = (t) => t.slice(0, -1) + (t.at(-1) === 'A' ? 'B' : 'A');
+  const garbage = Array.from({ length: 1000 }, (_, i) => (i % 2 ? wrongChecksum(mintToken('user')) : `garbage-${i}`));
 
   // --- the servers -------------------------------------------------------------------------
   const directPort = port();
@@ -98,6 +112,9 @@ async function main() {
   const naivePort = port();
   const naive = await start('naive', process.execPath, [join(HERE, 'lib/naive.mjs'), String(naivePort), directUrl, hot]);
   servers.NAIVE = { url: `http://127.0.0.1:${naivePort}`, pid: naive.pid };
+  const floorPort = port();
+  const floor = await start('floor', process.execPath, [join(HERE, 'lib/floor.mjs'), String(floorPort), directUrl, hot]);
+  servers.FLOOR = { url: `http://127.0.0.1:${floorPort}`, pid: floor.pid };
 
   if (!existsSync('/usr/sbin/nginx')) {
     try { execFileSync('apt-get', ['install', '-y', '-qq', 'nginx-light'], { stdio: 'ignore' }); } catch {}
@@ -153,41 +170,83 @@ http {
   // STORE: an L1 too small for the cold tokens, so every call reads PostgreSQL.
   servers.GATEHOUSE_STORE = await gateway('gatehouse-store', { cache: { l1MaxEntries: 100, l1TtlMs: 100, negativeTtlMs: 0 } });
   // L2: round-robin over more tokens than L1 holds, so every look-up misses L1 and hits Redis.
+  // SCALING: the L1 row again with two workers (node:cluster) on the same core; see the report
+  servers.GATEHOUSE_2W = await gateway('gatehouse-2w', { server: { workers: 2 } });
   servers.GATEHOUSE_L2 = await gateway('gatehouse-l2', { cache: { l1MaxEntries: 100, l1TtlMs: 100, negativeTtlMs: 0 }, redis: { keyPrefix: `bench-${schema}:` } }, { REDIS_URL: redisUrl });
 
   const plan = [
     ['DIRECT', 'DIRECT', {}],
     ['NGINX', 'NGINX', { token: hot }],
     ['NAIVE', 'NAIVE', { token: hot }],
+    ['NODE FLOOR', 'FLOOR', { token: hot }],
     ['GATEHOUSE L1', 'GATEHOUSE', { token: hot }],
+    ['GATEHOUSE L1 2 WORKERS', 'GATEHOUSE_2W', { token: hot }],
     ['GATEHOUSE L2', 'GATEHOUSE_L2', { tokens: cold.slice(0, 500) }],
     ['GATEHOUSE STORE', 'GATEHOUSE_STORE', { tokens: cold }],
     ['GATEHOUSE REJECT', 'GATEHOUSE_REJECT', { tokens: garbage }],
   ].filter(([row, server]) => servers[server] && (!ONLY || ONLY.includes(row)));
 
-  for (const payload of [{ name: 'GET small', bodyBytes: 0, path: '/Api/v6/envelope/123' }, { name: 'POST 1 MB', bodyBytes: 1 << 20, path: '/Api/v6/envelope/send' }]) {
-    for (const [row, server, auth] of plan) {
-      if (payload.bodyBytes && row === 'GATEHOUSE REJECT') continue;
-      const s = servers[server];
-      const job = { url: s.url + payload.path, connections: CONNECTIONS, seconds: SECONDS, bodyBytes: payload.bodyBytes, ...auth };
-      await load({ ...job, seconds: 1 }); // warm-up
-      const runs = [];
-      for (let r = 0; r < RUNS; r++) {
-        const cpu0 = cpuSeconds(s.pid);
-        const rss = rssSampler(s.pid);
-        const res = await load(job);
+  // Runs are interleaved (run 1 of every row, then run 2 of every row, ...), so a slow spell of
+  // this shared machine lands on every row alike instead of on whichever row ran during it.
+  const payloads = [{ name: 'GET small', bodyBytes: 0, path: '/Api/v6/envelope/123' }, { name: 'POST 1 MB', bodyBytes: 1 << 20, path: '/Api/v6/envelope/send' }];
+  for (const payload of payloads) {
+    const cells = plan
+      .filter(([row]) => !(payload.bodyBytes && row === 'GATEHOUSE REJECT'))
+      .map(([row, server, auth]) => ({ row, s: servers[server], job: { url: servers[server].url + payload.path, connections: CONNECTIONS, seconds: SECONDS, bodyBytes: payload.bodyBytes, ...auth }, runs: [] }));
+    for (const c of cells) {
+      await load({ ...c.job, seconds: 1 }); // warm-up
+      c.queriesBefore = c.row.startsWith('GATEHOUSE') ? await storeQueries(c.s.url) : undefined;
+    }
+    for (let r = 0; r < RUNS; r++) {
+      for (const c of cells) {
+        const cpu0 = treeCpuSeconds(c.s.pid);
+        const rss = rssSampler(c.s.pid);
+        const res = await load(c.job);
         const peak = rss.stop();
-        runs.push({ ...res, cpuPer10k: ((cpuSeconds(s.pid) - cpu0) / Math.max(1, res.requests)) * 10_000, peakRss: peak });
+        c.runs.push({ ...res, cpuPer10k: ((treeCpuSeconds(c.s.pid) - cpu0) / Math.max(1, res.requests)) * 10_000, peakRss: peak });
       }
+    }
+    for (const { row, s, runs, queriesBefore } of cells) {
       const m = (k) => median(runs.map((x) => x[k]));
       const expected = row === 'GATEHOUSE REJECT' ? 'non2xx' : 'ok';
       const result = {
         payload: payload.name, row, rps: m('rps'), p50: m('p50'), p99: m('p99'), p999: m('p999'),
         cpuPer10k: m('cpuPer10k'), peakRssMB: Math.max(...runs.map((x) => x.peakRss)) / 2 ** 20,
         errors: runs.reduce((a, x) => a + x.errors + x.timeouts + (expected === 'ok' ? x.non2xx : 0), 0),
+        // Store queries during the measured runs (the instance's own metric); REJECT must make none
+        storeQueries: queriesBefore === undefined ? undefined : (await storeQueries(s.url)) - queriesBefore,
       };
       rows.push(result);
-      process.stdout.write(`${payload.name.padEnd(10)} ${row.padEnd(18)} ${result.rps.toFixed(0).padStart(7)} req/s  p99 ${result.p99} ms  errors ${result.errors}\n`);
+      process.stdout.write(`${payload.name.padEnd(10)} ${row.padEnd(22)} ${result.rps.toFixed(0).padStart(7)} req/s  p99 ${result.p99} ms  errors ${result.errors}\n`);
+    }
+  }
+
+  // --- latency at a fixed load (not saturated): what a caller adds by going through Gatehouse --
+  // At half of DIRECT's saturating rate (the issue's measure), and at half of L1's own, so the
+  // added p99 is also seen below the gateway's saturation.
+  const fixed = [];
+  const sat = (row) => rows.find((r) => r.payload === 'GET small' && r.row === row)?.rps;
+  if (sat('DIRECT') && sat('GATEHOUSE L1') && (!ONLY || ONLY.includes('LATENCY'))) {
+    for (const [label, rate] of [['half of DIRECT', Math.round(sat('DIRECT') / 2)], ['half of GATEHOUSE L1', Math.round(sat('GATEHOUSE L1') / 2)]]) {
+      for (const [row, server] of [['DIRECT', 'DIRECT'], ['GATEHOUSE L1', 'GATEHOUSE']]) {
+        const runs = [];
+        for (let r = 0; r < RUNS; r++) runs.push(await load({ url: servers[server].url + '/Api/v6/envelope/123', connections: CONNECTIONS, seconds: SECONDS, token: hot, rate }));
+        const m = (k) => median(runs.map((x) => x[k]));
+        fixed.push({ load: label, rate, row, rps: m('rps'), p50: m('p50'), p99: m('p99'), p999: m('p999') });
+        process.stdout.write(`fixed ${rate}/s  ${row.padEnd(14)} p50 ${m('p50')} ms  p99 ${m('p99')} ms  (${m('rps').toFixed(0)} req/s)\n`);
+      }
+    }
+  }
+
+  // --- SOAP 50 MB (soap-large.mjs): servers pinned to CPU 1 as above, and unpinned ----------
+  const soap = [];
+  if (!ONLY || ONLY.includes('SOAP')) {
+    for (const pinned of [true, false]) {
+      const [c, a] = pinned ? pin(0, process.execPath, [join(HERE, 'soap-large.mjs'), '50', '--runs', String(Math.max(5, RUNS)), '--json']) : [process.execPath, [join(HERE, 'soap-large.mjs'), '50', '--runs', String(Math.max(5, RUNS)), '--json']];
+      const out = execFileSync(c, a, { encoding: 'utf8', env: { ...process.env, BENCH_PIN: pinned ? '1' : '0' } });
+      const r = JSON.parse(out.trim().split('\n').at(-1)).results[0];
+      soap.push({ pinned, ...r });
+      process.stdout.write(`SOAP 50 MB ${pinned ? 'pinned  ' : 'unpinned'} ratio ${r.ratio.toFixed(2)} (floor ${r.bareRatio.toFixed(2)}), RSS growth ${r.rssGrowthMB.toFixed(1)} MB\n`);
     }
   }
 
@@ -196,8 +255,8 @@ http {
     const d = rows.find((x) => x.payload === r.payload && x.row === 'DIRECT');
     r.vsDirect = r.rps / d.rps;
   }
-  const header = '| payload | row | req/s | × DIRECT | p50 ms | p99 ms | p99.9 ms | CPU s / 10k req | peak RSS MB | errors |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |';
-  const lines = rows.map((r) => `| ${r.payload} | ${r.row} | ${r.rps.toFixed(0)} | ${r.vsDirect.toFixed(2)} | ${r.p50} | ${r.p99} | ${r.p999} | ${r.cpuPer10k.toFixed(2)} | ${r.peakRssMB.toFixed(0)} | ${r.errors} |`);
+  const header = '| payload | row | req/s | × DIRECT | p50 ms | p99 ms | p99.9 ms | CPU s / 10k req | peak RSS MB | store queries | errors |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |';
+  const lines = rows.map((r) => `| ${r.payload} | ${r.row} | ${r.rps.toFixed(0)} | ${r.vsDirect.toFixed(2)} | ${r.p50} | ${r.p99} | ${r.p999} | ${r.cpuPer10k.toFixed(2)} | ${r.peakRssMB.toFixed(0)} | ${r.storeQueries ?? ''} | ${r.errors} |`);
   const ratio = (a, b, p = 'GET small') => {
     const x = rows.find((r) => r.row === a && r.payload === p);
     const y = rows.find((r) => r.row === b && r.payload === p);
@@ -209,12 +268,31 @@ http {
     `- GATEHOUSE REJECT / L1 (GET small): ${ratio('GATEHOUSE REJECT', 'GATEHOUSE L1')}× (target ≥ 2)`,
     `- GATEHOUSE L2 / L1 (GET small): ${ratio('GATEHOUSE L2', 'GATEHOUSE L1')}× (target ≥ 0.85)`,
     `- GATEHOUSE STORE / L1 (GET small): ${ratio('GATEHOUSE STORE', 'GATEHOUSE L1')}×`,
+    `- GATEHOUSE L1 / NODE FLOOR (GET small): ${ratio('GATEHOUSE L1', 'NODE FLOOR')}× (how close to the leanest Node hop); NODE FLOOR / NGINX ${ratio('NODE FLOOR', 'NGINX')}×`,
+    `- GATEHOUSE REJECT store queries: ${rows.find((r) => r.row === 'GATEHOUSE REJECT')?.storeQueries ?? 'n/a'} (target 0)`,
   ];
-  const md = `# Gatehouse benchmark\n\n${new Date().toISOString()}, ${cpus} CPUs, Node ${process.version}; ${RUNS} runs × ${SECONDS} s, ${CONNECTIONS} connections, servers on CPU 1, load on CPU 0; medians.\n\n${header}\n${lines.join('\n')}\n\n${summary.join('\n')}\n`;
+  const at = (load, row) => fixed.find((f) => f.load === load && f.row === row);
+  const latency = fixed.length
+    ? `\n## Latency at a fixed load (GET small)\n\n| load | rate req/s | row | achieved req/s | p50 ms | p99 ms | p99.9 ms |\n| --- | ---: | --- | ---: | ---: | ---: | ---: |\n${fixed.map((f) => `| ${f.load} | ${f.rate} | ${f.row} | ${f.rps.toFixed(0)} | ${f.p50} | ${f.p99} | ${f.p999} |`).join('\n')}\n\n` +
+      ['half of DIRECT', 'half of GATEHOUSE L1'].map((l) => `- added p99 at ${l}'s saturating rate: ${(at(l, 'GATEHOUSE L1').p99 - at(l, 'DIRECT').p99).toFixed(1)} ms (target < 1 ms at half of DIRECT)`).join('\n') + '\n'
+    : '';
+  // Multi-core: two workers on the one server core vs one worker. Same core, so the pair cannot be
+  // faster; what it shows is the per-request CPU of a worker in a cluster vs alone (scaling
+  // efficiency). Throughput on N free cores ≈ N × (1 / CPU per request) × that efficiency.
+  const one = rows.find((r) => r.payload === 'GET small' && r.row === 'GATEHOUSE L1');
+  const two = rows.find((r) => r.payload === 'GET small' && r.row === 'GATEHOUSE L1 2 WORKERS');
+  const scaling = one && two
+    ? `\n## Multi-core\n\n- 2 workers on one core vs 1 worker: ${(two.rps / one.rps).toFixed(2)}× the requests/s; CPU per request ${(two.cpuPer10k / one.cpuPer10k).toFixed(2)}× (scaling efficiency ${(one.cpuPer10k / two.cpuPer10k).toFixed(2)})\n` +
+      `- one worker's capacity on a core of its own: ${(1e4 / one.cpuPer10k).toFixed(0)} req/s (10,000 / CPU s per 10k); projected for 16 workers on 16 free cores: ${((16 * 1e4) / two.cpuPer10k).toFixed(0)} req/s = ${(one.cpuPer10k / two.cpuPer10k).toFixed(2)} × 16 × one worker (target ≥ 0.8 × N)\n`
+    : '';
+  const soapMd = soap.length
+    ? `\n## SOAP 50 MB envelope (soap-large.mjs, median of ${Math.max(5, RUNS)})\n\n| servers | direct MB/s | gateway MB/s | gateway / direct | bare Node pipe / direct | gateway peak RSS growth MB | bare Node pipe RSS growth MB |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n${soap.map((r) => `| ${r.pinned ? 'pinned to CPU 1' : 'unpinned'} | ${r.directMBps.toFixed(0)} | ${r.gatewayMBps.toFixed(0)} | ${r.ratio.toFixed(2)} | ${r.bareRatio.toFixed(2)} | ${r.rssGrowthMB.toFixed(1)} | ${r.bareRssGrowthMB.toFixed(1)} |`).join('\n')}\n\nTargets: gateway / direct ≥ 0.8; RSS growth < 32 MB.\n`
+    : '';
+  const md = `# Gatehouse benchmark\n\n${new Date().toISOString()}, ${cpus} CPUs, Node ${process.version}; ${RUNS} runs × ${SECONDS} s, ${CONNECTIONS} connections, servers on CPU 1, load on CPU 0; medians.\n\n${header}\n${lines.join('\n')}\n\n${summary.join('\n')}\n${latency}${scaling}${soapMd}`;
   const out = join(HERE, 'results');
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'latest.md'), md);
-  writeFileSync(join(out, 'latest.json'), JSON.stringify({ at: new Date().toISOString(), runs: RUNS, seconds: SECONDS, connections: CONNECTIONS, rows }, null, 2));
+  writeFileSync(join(out, 'latest.json'), JSON.stringify({ at: new Date().toISOString(), runs: RUNS, seconds: SECONDS, connections: CONNECTIONS, rows, fixed, soap }, null, 2));
   writeFileSync(join(out, 'latest.svg'), barChart(rows));
   process.stdout.write('\n' + md);
 

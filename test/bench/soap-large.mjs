@@ -5,6 +5,8 @@
 // as a child process (`node dist/...`); the gateway's RSS is sampled from /proc every 10 ms.
 // A bare node:http pipe proxy runs beside them as the reference floor for any Node hop.
 // Usage: npm run build && node test/bench/soap-large.mjs [sizeMB ...] [--runs N]
+// BENCH_PIN=1 runs the servers on CPU 1 (taskset; run this script itself on CPU 0), as run.mjs does.
+// --json prints one JSON line of results after the table (run.mjs reads it).
 // BENCH_GATEWAY_NODE_OPTIONS passes V8/Node flags to the gateway child (e.g. --max-semi-space-size=1).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -19,6 +21,11 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const args = process.argv.slice(2);
 const runsAt = args.indexOf('--runs');
 const RUNS = runsAt >= 0 ? Number(args.splice(runsAt, 2)[1]) : 5;
+const JSON_OUT = args.includes('--json');
+if (JSON_OUT) args.splice(args.indexOf('--json'), 1);
+const PIN = process.env.BENCH_PIN === '1';
+// A server process, on CPU 1 when pinned
+const server = (cmd, argv, opts) => (PIN ? spawn('taskset', ['-c', '1', cmd, ...argv], opts) : spawn(cmd, argv, opts));
 const SIZES_MB = args.length ? args.map(Number) : [50];
 const TNS = 'http://www.eSignAnyWhere.com/';
 const SOAP11 = 'http://schemas.xmlsoap.org/soap/envelope/';
@@ -116,13 +123,13 @@ try {
   const gwPort = await freePort();
   const upstreamUrl = `http://127.0.0.1:${upPort}`;
   const gatewayUrl = `http://127.0.0.1:${gwPort}`;
-  const upstream = spawn(
+  const upstream = server(
     process.execPath,
     ['--input-type=module', '-e', `const m = await import(${JSON.stringify(join(root, 'dist/sample-upstream/server.js'))}); await m.startSampleUpstream({ identitySecret: ${JSON.stringify(secret)}, issuer: 'gatehouse', audience: 'gatehouse-upstream', port: ${upPort} });`],
     { stdio: 'inherit' },
   );
   children.push(upstream);
-  const gateway = spawn(process.execPath, [join(root, 'dist/main.js')], {
+  const gateway = server(process.execPath, [join(root, 'dist/main.js')], {
     cwd: root,
     env: { ...process.env, NODE_OPTIONS: process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '', NODE_ENV: 'development', HOST: '127.0.0.1', PORT: String(gwPort), DATABASE_URL: storeUrl, UPSTREAM_URL: upstreamUrl, IDENTITY_SECRET: secret, LOG_LEVEL: 'warn' },
     stdio: 'inherit',
@@ -131,7 +138,7 @@ try {
   // Reference: the leanest node:http pipe proxy (no parsing, no auth), the floor for any Node hop
   const barePort = await freePort();
   const bareUrl = `http://127.0.0.1:${barePort}`;
-  const bare = spawn(
+  const bare = server(
     process.execPath,
     ['-e', `const http = require('node:http'); const agent = new http.Agent({ keepAlive: true });
       http.createServer((req, res) => {
@@ -164,6 +171,7 @@ try {
   console.log(`SOAP large-envelope benchmark: ${RUNS} runs per path, alternating; gateway idle RSS ${(baseKb / 1024).toFixed(1)} MB`);
   console.log('Medians of the runs; "best" = ratio of the fastest runs (less sensitive to other load on the machine).');
   console.log('size MB | direct MB/s | gateway MB/s | ratio (best) | bare pipe proxy MB/s | ratio (best) | peak RSS growth MB: gateway | bare proxy');
+  const results = [];
   for (const mb of SIZES_MB) {
     const d = [];
     const g = [];
@@ -187,11 +195,13 @@ try {
     const dm = median(d);
     const gm = median(g);
     const pm = median(p);
+    results.push({ mb, directMBps: dm, gatewayMBps: gm, ratio: gm / dm, bestRatio: Math.max(...g) / Math.max(...d), bareMBps: pm, bareRatio: pm / dm, rssGrowthMB: (peakKb - baseKb) / 1024, bareRssGrowthMB: (barePeakKb - bareBaseKb) / 1024, idleRssMB: baseKb / 1024 });
     console.log(
       `${String(mb).padStart(7)} | ${dm.toFixed(0).padStart(11)} | ${gm.toFixed(0).padStart(12)} | ${best(g, d).padStart(12)} | ` +
         `${pm.toFixed(0).padStart(20)} | ${best(p, d).padStart(12)} | ${((peakKb - baseKb) / 1024).toFixed(1).padStart(27)} | ${((barePeakKb - bareBaseKb) / 1024).toFixed(1)}`,
     );
   }
+  if (JSON_OUT) console.log(JSON.stringify({ pinned: PIN, runs: RUNS, results }));
 } finally {
   for (const c of children) c.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });

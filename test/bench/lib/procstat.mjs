@@ -1,5 +1,5 @@
 // CPU seconds and resident memory of a process, read from /proc (Linux).
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const TICKS = 100; // USER_HZ on Linux
 
@@ -14,14 +14,48 @@ export function rssBytes(pid) {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) * 1024;
 }
 
-/** Samples RSS every `everyMs` until stopped; returns the peak. */
+/** Samples the RSS of a process and its descendants every `everyMs` until stopped; returns the peak. */
 export function rssSampler(pid, everyMs = 20) {
   let peak = 0;
   const t = setInterval(() => {
-    try {
-      peak = Math.max(peak, rssBytes(pid));
-    } catch {}
+    peak = Math.max(peak, treeRssBytes(pid));
   }, everyMs);
-  peak = rssBytes(pid);
+  peak = treeRssBytes(pid);
   return { stop: () => (clearInterval(t), peak), get peak() { return peak; } };
+}
+
+/** A process and all its descendants (a supervisor and its workers), from /proc. */
+export function processTree(pid) {
+  const all = [pid];
+  for (let i = 0; i < all.length; i++) {
+    try {
+      for (const task of readdirSync(`/proc/${all[i]}/task`)) {
+        const kids = readFileSync(`/proc/${all[i]}/task/${task}/children`, 'utf8').trim();
+        if (kids) all.push(...kids.split(' ').map(Number));
+      }
+    } catch {}
+  }
+  return all;
+}
+
+/** CPU seconds of a process and its descendants. */
+export function treeCpuSeconds(pid) {
+  return processTree(pid).reduce((sum, p) => {
+    try {
+      return sum + cpuSeconds(p);
+    } catch {
+      return sum;
+    }
+  }, 0);
+}
+
+/** Resident memory of a process and its descendants. */
+export function treeRssBytes(pid) {
+  return processTree(pid).reduce((sum, p) => {
+    try {
+      return sum + rssBytes(p);
+    } catch {
+      return sum;
+    }
+  }, 0);
 }
