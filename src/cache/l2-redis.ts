@@ -53,6 +53,9 @@ export function createRedisClient(cfg: Config['redis'], opts: { waitForConnectio
     connectTimeout: 2000,
     retryStrategy: (times) => Math.min(50 * times, 1000),
     lazyConnect: false,
+    // Commands issued in the same tick (concurrent requests' look-ups) go out in one write and
+    // come back in one read: fewer syscalls per request on the L2 path. Not for the subscriber.
+    enableAutoPipelining: !opts.waitForConnection,
   };
   const fromUrl = cfg.url ? new URL(cfg.url) : undefined;
   const auth = {
@@ -64,6 +67,7 @@ export function createRedisClient(cfg: Config['redis'], opts: { waitForConnectio
   if (cfg.mode === 'cluster') {
     return new Cluster(cfg.clusterNodes, {
       enableOfflineQueue: common.enableOfflineQueue,
+      enableAutoPipelining: common.enableAutoPipelining,
       clusterRetryStrategy: (times) => Math.min(50 * times, 1000),
       redisOptions: { ...common, username: auth.username, password: auth.password, tls: auth.tls },
     });

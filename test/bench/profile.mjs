@@ -51,7 +51,7 @@ const actor = { actor: 'profile' };
 await store.admin.createOrganization(actor, 'Profile');
 await store.admin.createRole(actor, 'Profile', 'Integrators', ['API'], []);
 await store.admin.createUser(actor, 'Profile', 'p@profile.test', ['Integrators']);
-const token = (await store.admin.createApiToken(actor, 'p@profile.test', 'hot', { enabled: true })).secret;
+let token = (await store.admin.createApiToken(actor, 'p@profile.test', 'hot', { enabled: true })).secret;
 await store.close();
 
 const directPort = 18990 + Math.floor(Math.random() * 5);
@@ -67,6 +67,8 @@ const gateway = await start(process.execPath, [...(PROFILE ? ['--cpu-prof', '--c
   IDENTITY_SECRET: 'profile-'.repeat(6), GATEHOUSE_CONFIG: join(dir, 'config.json'), NODE_ENV: 'production', LOG_LEVEL: 'info',
 });
 const url = `http://127.0.0.1:${gwPort}/Api/v6/envelope/123`;
+// PROFILE_REJECT=1: the REJECT path instead (a malformed token on every request)
+if (process.env.PROFILE_REJECT === '1') token = 'garbage-token';
 const directRps = load({ url: `http://127.0.0.1:${directPort}/Api/v6/envelope/123`, connections: CONNECTIONS, seconds: 3 }).rps;
 load({ url, connections: CONNECTIONS, seconds: 2, token }); // warm-up
 const cpuBefore = cpuSeconds(gateway.pid);
@@ -78,7 +80,7 @@ const exited = new Promise((r) => gateway.on('exit', r));
 gateway.kill('SIGTERM');
 await exited;
 direct.kill();
-console.log(`L1 small GET: ${Math.round(result.rps)} req/s (${(result.rps / directRps).toFixed(3)}× DIRECT ${Math.round(directRps)}), p50 ${result.p50} ms, p99 ${result.p99} ms, gateway CPU ${cpuPerRequestUs.toFixed(0)} µs/request, non-2xx ${result.non2xx}`);
+console.log(`${process.env.PROFILE_REJECT === '1' ? 'REJECT' : 'L1'} small GET: ${Math.round(result.rps)} req/s (${(result.rps / directRps).toFixed(3)}× DIRECT ${Math.round(directRps)}), p50 ${result.p50} ms, p99 ${result.p99} ms, gateway CPU ${cpuPerRequestUs.toFixed(0)} µs/request, non-2xx ${result.non2xx}`);
 if (!PROFILE) process.exit(0);
 
 // Self time per function (name + file:line), from the sampled profile

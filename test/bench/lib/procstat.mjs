@@ -38,24 +38,19 @@ export function processTree(pid) {
   return all;
 }
 
-/** CPU seconds of a process and its descendants. */
-export function treeCpuSeconds(pid) {
-  return processTree(pid).reduce((sum, p) => {
+/** `measure` summed over a process and its descendants (one that exits meanwhile counts 0). */
+function overTree(pid, measure) {
+  let sum = 0;
+  for (const p of processTree(pid)) {
     try {
-      return sum + cpuSeconds(p);
-    } catch {
-      return sum;
-    }
-  }, 0);
+      sum += measure(p);
+    } catch {}
+  }
+  return sum;
 }
 
+/** CPU seconds of a process and its descendants. */
+export const treeCpuSeconds = (pid) => overTree(pid, cpuSeconds);
+
 /** Resident memory of a process and its descendants. */
-export function treeRssBytes(pid) {
-  return processTree(pid).reduce((sum, p) => {
-    try {
-      return sum + rssBytes(p);
-    } catch {
-      return sum;
-    }
-  }, 0);
-}
+export const treeRssBytes = (pid) => overTree(pid, rssBytes);
