@@ -68,11 +68,17 @@ const gateway = await start(process.execPath, [...(PROFILE ? ['--cpu-prof', '--c
 });
 const url = `http://127.0.0.1:${gwPort}/Api/v6/envelope/123`;
 // PROFILE_REJECT=1: the REJECT path instead (a malformed token on every request)
-if (process.env.PROFILE_REJECT === '1') token = 'garbage-token';
+// (the same flood as run.mjs: malformed strings and token-shaped guesses with a wrong checksum)
+let tokens;
+if (process.env.PROFILE_REJECT === '1') {
+  const { mintToken } = await import(join(ROOT, 'dist/credentials/token-format.js'));
+  const wrongChecksum = (t) => t.slice(0, -1) + (t.at(-1) === 'A' ? 'B' : 'A');
+  tokens = Array.from({ length: 1000 }, (_, i) => (i % 2 ? wrongChecksum(mintToken('user')) : `garbage-${i}`));
+}
 const directRps = load({ url: `http://127.0.0.1:${directPort}/Api/v6/envelope/123`, connections: CONNECTIONS, seconds: 3 }).rps;
-load({ url, connections: CONNECTIONS, seconds: 2, token }); // warm-up
+load({ url, connections: CONNECTIONS, seconds: 2, token, tokens }); // warm-up
 const cpuBefore = cpuSeconds(gateway.pid);
-const result = load({ url, connections: CONNECTIONS, seconds: SECONDS, token });
+const result = load({ url, connections: CONNECTIONS, seconds: SECONDS, token, tokens });
 // CPU per request: steadier than requests/s on a noisy machine (it does not depend on how much of
 // the core the gateway got)
 const cpuPerRequestUs = ((cpuSeconds(gateway.pid) - cpuBefore) / result.requests) * 1e6;
