@@ -7,9 +7,11 @@ export abstract class GatehouseError {
   abstract readonly code: string;
   abstract readonly status: number;
   constructor(readonly message: string) {}
+  /** Seconds a client should wait before trying again; sent as Retry-After when set. */
+  readonly retryAfterSeconds?: number;
   /** Extra response headers (WWW-Authenticate, Retry-After). */
   headers(): Record<string, string> {
-    return {};
+    return this.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(this.retryAfterSeconds) };
   }
 }
 
@@ -99,9 +101,7 @@ export class StoreUnavailable extends GatehouseError {
   constructor() {
     super('The credential store is unavailable; try again shortly.');
   }
-  override headers() {
-    return { 'Retry-After': '5' };
-  }
+  override readonly retryAfterSeconds = 5;
 }
 export class UpstreamUnavailable extends GatehouseError {
   readonly code = 'UpstreamUnavailable';
@@ -200,22 +200,16 @@ export class ScopeInsufficient extends GatehouseError {
 export class TooManyFailedAttempts extends GatehouseError {
   readonly code = 'TooManyFailedAttempts';
   readonly status = 429;
-  constructor(readonly retryAfterSeconds: number) {
+  constructor(override readonly retryAfterSeconds: number) {
     super(`Too many failed authentication attempts; try again in ${retryAfterSeconds} s.`);
-  }
-  override headers() {
-    return { 'Retry-After': String(this.retryAfterSeconds) };
   }
 }
 /** The token's configured request rate is exhausted. */
 export class RateLimited extends GatehouseError {
   readonly code = 'RateLimited';
   readonly status = 429;
-  constructor(readonly retryAfterSeconds: number) {
+  constructor(override readonly retryAfterSeconds: number) {
     super(`Too many requests for this API token; try again in ${retryAfterSeconds} s.`);
-  }
-  override headers() {
-    return { 'Retry-After': String(this.retryAfterSeconds) };
   }
 }
 

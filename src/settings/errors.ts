@@ -27,10 +27,7 @@ export const sectionDisabled = (reason: string) => new SettingsError('SectionDis
 export const notImplemented = (message: string) => new SettingsError('NotImplemented', 501, message);
 
 export class TooManyAttempts extends SettingsError {
-  constructor(private readonly retryAfterSeconds: number) {
+  constructor(override readonly retryAfterSeconds: number) {
     super('TooManyAttempts', 429, 'Too many failed attempts; wait a few minutes and try again.');
-  }
-  override headers() {
-    return { 'Retry-After': String(this.retryAfterSeconds) };
   }
 }
