@@ -1,6 +1,7 @@
 // Runs the built CLI and gateway as real child processes (dist/, built by `npm test` before vitest).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = `${ROOT}dist/cli/main.js`;
@@ -23,6 +24,14 @@ export function runCli(args: string[], env: Record<string, string>, stdin?: stri
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     child.stdin.end(stdin ?? '');
   });
+}
+
+/** Runs a CLI command with `--json` that must succeed (exit 0, nothing on stderr); its parsed output. */
+export async function runCliJson(args: string[], env: Record<string, string>): Promise<any> {
+  const r = await runCli([...args, '--json'], env);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout);
 }
 
 export interface GatewayProcess {

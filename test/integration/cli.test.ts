@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/credentials/token-format.js';
-import { runCli, startGatewayProcess, type GatewayProcess } from '../helpers/processes.js';
+import { runCli, runCliJson, startGatewayProcess, type GatewayProcess } from '../helpers/processes.js';
 import { createTestStore, type TestStore } from '../helpers/test-store.js';
 
 let ts: TestStore;
@@ -23,12 +23,7 @@ afterAll(async () => {
   await ts?.drop();
 });
 
-const ok = async (args: string[]) => {
-  const r = await runCli([...args, '--json'], env);
-  expect(r.stderr).toBe('');
-  expect(r.code).toBe(0);
-  return JSON.parse(r.stdout);
-};
+const ok = (args: string[]) => runCliJson(args, env);
 
 describe('the walk-through, against a running gateway process', () => {
   it('org → role → user → token → curl returns the envelope with the caller named', async () => {

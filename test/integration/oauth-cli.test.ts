@@ -1,7 +1,7 @@
 // `gatehouse client ...` as operators run it: a real child process against the real store.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../src/credentials/token-format.js';
-import { runCli } from '../helpers/processes.js';
+import { runCli, runCliJson } from '../helpers/processes.js';
 import { createTestStore, type TestStore } from '../helpers/test-store.js';
 
 let ts: TestStore;
@@ -15,12 +15,7 @@ afterAll(async () => {
   await ts?.drop();
 });
 
-const ok = async (args: string[]) => {
-  const r = await runCli([...args, '--json'], env);
-  expect(r.stderr).toBe('');
-  expect(r.code).toBe(0);
-  return JSON.parse(r.stdout);
-};
+const ok = (args: string[]) => runCliJson(args, env);
 
 describe('gatehouse client', () => {
   it('register (confidential: gts_ secret once, stored hashed; public: none), list, disable, delete', async () => {
