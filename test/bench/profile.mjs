@@ -3,45 +3,18 @@
 // --cpu-prof, loads it for PROFILE_SECONDS with autocannon, stops it, and prints the functions
 // with the most self time (the .cpuprofile is kept for a flame graph in Chrome DevTools).
 // Servers on CPU 1, load on CPU 0, as in run.mjs.
-import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuSeconds } from './lib/procstat.mjs';
+import { load, startServer } from './lib/processes.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '../..');
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const PROFILE = process.env.PROFILE !== '0';
-const pin = (core, cmd, args) => ['taskset', ['-c', String(core), cmd, ...args]];
-
-function start(cmd, args, env = {}) {
-  const [c, a] = pin(1, cmd, args);
-  const child = spawn(c, a, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const onData = (d) => {
-      out += d;
-      if (/ready|gatehouse listening/.test(out)) {
-        child.stdout.removeListener('data', onData);
-        child.stdout.resume();
-        resolve(child);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`exited ${code}: ${out.slice(-1000)}`)));
-  });
-}
-
-function load(job) {
-  const file = join(tmpdir(), `gatehouse-profile-job-${process.pid}.json`);
-  writeFileSync(file, JSON.stringify(job));
-  const [c, a] = pin(0, process.execPath, [join(HERE, 'lib/load.mjs'), `@${file}`]);
-  return JSON.parse(execFileSync(c, a, { encoding: 'utf8' }));
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-profile-'));
 const db = join(dir, 'gatehouse.db');
 const { openStore } = await import(join(ROOT, 'dist/store/index.js'));
@@ -55,14 +28,14 @@ let token = (await store.admin.createApiToken(actor, 'p@profile.test', 'hot', { 
 await store.close();
 
 const directPort = 18990 + Math.floor(Math.random() * 5);
-const direct = await start(process.execPath, [join(HERE, 'lib/direct.mjs'), String(directPort)]);
+const direct = await startServer('direct', process.execPath, [join(HERE, 'lib/direct.mjs'), String(directPort)]);
 const gwPort = directPort + 10;
 const keyFile = join(dir, 'oauth.pem');
 const { generateKeyPairSync } = await import('node:crypto');
 writeFileSync(keyFile, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
 // PROFILE_CONFIG: extra config (JSON) to compare a change, e.g. '{"log":{"access":false}}'
 writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...JSON.parse(process.env.PROFILE_CONFIG ?? '{}'), oauth: { signingKeyFile: keyFile } }));
-const gateway = await start(process.execPath, [...(PROFILE ? ['--cpu-prof', '--cpu-prof-dir', dir] : []), join(ROOT, 'dist/main.js')], {
+const gateway = await startServer('gateway', process.execPath, [...(PROFILE ? ['--cpu-prof', '--cpu-prof-dir', dir] : []), join(ROOT, 'dist/main.js')], {
   PORT: String(gwPort), HOST: '127.0.0.1', DATABASE_URL: `sqlite:${db}`, UPSTREAM_URL: `http://127.0.0.1:${directPort}`,
   IDENTITY_SECRET: 'profile-'.repeat(6), GATEHOUSE_CONFIG: join(dir, 'config.json'), NODE_ENV: 'production', LOG_LEVEL: 'info',
 });
@@ -75,10 +48,10 @@ if (process.env.PROFILE_REJECT === '1') {
   const wrongChecksum = (t) => t.slice(0, -1) + (t.at(-1) === 'A' ? 'B' : 'A');
   tokens = Array.from({ length: 1000 }, (_, i) => (i % 2 ? wrongChecksum(mintToken('user')) : `garbage-${i}`));
 }
-const directRps = load({ url: `http://127.0.0.1:${directPort}/Api/v6/envelope/123`, connections: CONNECTIONS, seconds: 3 }).rps;
-load({ url, connections: CONNECTIONS, seconds: 2, token, tokens }); // warm-up
+const directRps = (await load({ url: `http://127.0.0.1:${directPort}/Api/v6/envelope/123`, connections: CONNECTIONS, seconds: 3 })).rps;
+await load({ url, connections: CONNECTIONS, seconds: 2, token, tokens }); // warm-up
 const cpuBefore = cpuSeconds(gateway.pid);
-const result = load({ url, connections: CONNECTIONS, seconds: SECONDS, token, tokens });
+const result = await load({ url, connections: CONNECTIONS, seconds: SECONDS, token, tokens });
 // CPU per request: steadier than requests/s on a noisy machine (it does not depend on how much of
 // the core the gateway got)
 const cpuPerRequestUs = ((cpuSeconds(gateway.pid) - cpuBefore) / result.requests) * 1e6;

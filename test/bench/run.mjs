@@ -2,7 +2,7 @@
 // Servers are pinned to CPU 1 and the load generator to CPU 0 (taskset), every row gets the same
 // connections and duration, and each figure is the median of RUNS runs, also shown as a ratio to
 // DIRECT. Writes test/bench/results/latest.{md,json,svg}. Not part of `npm test`.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { rssSampler, treeCpuSeconds } from './lib/procstat.mjs';
 import { barChart } from './lib/chart.mjs';
+import { children, cpus, load, pin, startServer as start } from './lib/processes.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '../..');
@@ -20,30 +21,6 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const POSTGRES = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const COLD_TOKENS = Number(process.env.BENCH_COLD_TOKENS ?? 5000);
 const ONLY = process.env.BENCH_ROWS?.split(',');
-const cpus = Number(execFileSync('nproc').toString().trim());
-const pin = (core, cmd, args) => (cpus >= 2 ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args]);
-const children = [];
-
-function start(name, cmd, args, env = {}, ready = /ready|gatehouse listening/) {
-  const [c, a] = pin(1, cmd, args);
-  const child = spawn(c, a, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (d) => {
-      out += d;
-      if (ready.test(out)) {
-        child.stdout.removeListener('data', onData);
-        child.stdout.resume(); // keep draining (access logs) so the server never blocks on a full pipe
-        resolve(child);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', (d) => (out += d));
-    child.on('exit', (code) => reject(new Error(`${name} exited ${code}: ${out.slice(-2000)}`)));
-  });
-}
-
 /** Store look-ups an instance has made: the count of its store-query histogram (/metrics). With
  * several workers this is whichever worker answered, enough for the single-worker rows. */
 async function storeQueries(url) {
@@ -52,19 +29,6 @@ async function storeQueries(url) {
   // Look-ups only (find*): the change-feed poll and the last-used flush run whatever the traffic
   for (const m of text.matchAll(/^gatehouse_store_query_duration_seconds_count\{operation="find\w*"\} (\d+)/gm)) n += Number(m[1]);
   return n;
-}
-
-let jobs = 0;
-function load(job) {
-  const file = join(tmpdir(), `gatehouse-bench-job-${process.pid}-${jobs++}.json`);
-  writeFileSync(file, JSON.stringify(job));
-  const [c, a] = pin(0, process.execPath, [join(HERE, 'lib/load.mjs'), `@${file}`]);
-  return new Promise((resolve, reject) => {
-    const child = spawn(c, a, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load exited ${code}`))));
-  });
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

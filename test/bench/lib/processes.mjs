@@ -1,0 +1,49 @@
+// The bench's processes: servers on CPU 1, the load generator (lib/load.mjs) on CPU 0 (taskset,
+// when there are two cores), shared by run.mjs and profile.mjs.
+import { execFileSync, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const LIB = dirname(fileURLToPath(import.meta.url));
+export const cpus = Number(execFileSync('nproc').toString().trim());
+export const pin = (core, cmd, args) => (cpus >= 2 ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args]);
+
+/** Every server started, to be killed when the bench ends. */
+export const children = [];
+
+/** Starts a server on CPU 1; resolves once its output matches `ready`. */
+export function startServer(name, cmd, args, env = {}, ready = /ready|gatehouse listening/) {
+  const [c, a] = pin(1, cmd, args);
+  const child = spawn(c, a, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const onData = (d) => {
+      out += d;
+      if (ready.test(out)) {
+        child.stdout.removeListener('data', onData);
+        child.stdout.resume(); // keep draining (access logs) so the server never blocks on a full pipe
+        resolve(child);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (d) => (out += d));
+    child.on('exit', (code) => reject(new Error(`${name} exited ${code}: ${out.slice(-2000)}`)));
+  });
+}
+
+let jobs = 0;
+/** Runs one autocannon job on CPU 0 (the job goes through a file: token lists are long). */
+export function load(job) {
+  const file = join(tmpdir(), `gatehouse-bench-job-${process.pid}-${jobs++}.json`);
+  writeFileSync(file, JSON.stringify(job));
+  const [c, a] = pin(0, process.execPath, [join(LIB, 'load.mjs'), `@${file}`]);
+  return new Promise((resolve, reject) => {
+    const child = spawn(c, a, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load exited ${code}`))));
+  });
+}
