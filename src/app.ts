@@ -91,7 +91,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   };
   // Who the client is (X-Forwarded-* believed only from trusted proxies), and the abuse limits
   const client = clientAddress(config.http.trustedProxies);
-  const abuse = createAbuseLimits({ ...config.abuse, redis: cache.redis, redisUp: () => cache.redisState() === 'up', keyPrefix: config.redis.keyPrefix });
+  const abuse = createAbuseLimits({ ...config.abuse, redis: cache.redis, subscriber: cache.subscriber, redisUp: () => cache.redisState() === 'up', keyPrefix: config.redis.keyPrefix });
   const forwarders = Object.fromEntries(
     Object.entries(deps.upstreams).map(([name, target]) => [
       name,

@@ -3,7 +3,7 @@
 // and evicts its L1 on receipt. When the subscription drops, the instance empties its L1 as soon as
 // it is back, since messages may have been lost meanwhile.
 import type { Logger } from '../observability/logger.js';
-import type { RedisClient } from './l2-redis.js';
+import { subscribeWhenReady, type RedisClient } from './l2-redis.js';
 import type { SharedCacheTier } from './tier.js';
 
 export interface EvictionChannelOptions {
@@ -63,8 +63,8 @@ export async function openEvictionChannel(opts: EvictionChannelOptions): Promise
     }
     everReady = true;
   });
-  // Subscribing waits for Redis (offline queue on this connection); do not hold start-up for it.
-  subscriber.subscribe(channel).catch((e: Error) => logger.warn('eviction channel: subscribe failed', { error: e.message }));
+  // Subscribing waits for Redis; do not hold start-up for it.
+  subscribeWhenReady(subscriber, channel).catch((e: Error) => logger.warn('eviction channel: subscribe failed', { error: e.message }));
 
   return {
     async publish(keys) {

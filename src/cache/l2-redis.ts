@@ -79,6 +79,17 @@ export function createRedisClient(cfg: Config['redis'], opts: { waitForConnectio
 }
 
 /** A Redis URL fit for a log line: the password replaced. */
+/**
+ * SUBSCRIBE on a subscriber connection once it is ready. A SUBSCRIBE queued while connecting puts
+ * the connection in subscriber mode before ioredis's own ready check runs, which then fails with
+ * "only subscriber commands may be used" and the subscription is silently lost (seen with two
+ * channels on one connection). After a reconnect ioredis re-subscribes by itself.
+ */
+export function subscribeWhenReady(subscriber: RedisClient, channel: string): Promise<unknown> {
+  if (subscriber.status === 'ready') return subscriber.subscribe(channel);
+  return new Promise((resolve, reject) => subscriber.once('ready', () => subscriber.subscribe(channel).then(resolve, reject)));
+}
+
 export function describeRedis(cfg: Config['redis']): string {
   if (cfg.mode !== 'standalone') return `${cfg.mode} (${(cfg.mode === 'cluster' ? cfg.clusterNodes : cfg.sentinels).length} nodes)`;
   return cfg.url.replace(/\/\/[^@/]*@/, '//***@');

@@ -20,6 +20,8 @@ export interface CacheTiers {
   redisState(): RedisState | 'disabled';
   /** The command client (no offline queue) when Redis is configured: shared by the abuse limits. */
   redis?: RedisClient;
+  /** The subscriber connection when Redis is configured: other fleet-wide channels (the abuse blocks) listen on it too. */
+  subscriber?: RedisClient;
   /** Resolves once the evictions of writes committed so far are published (a caller that must answer "done everywhere" waits here). */
   evictionsSent(): Promise<void>;
   close(): Promise<void>;
@@ -82,6 +84,7 @@ export async function openCacheTiers(config: Config, store: Store, logger: Logge
     follower,
     redisState: () => l2?.state ?? 'disabled',
     redis: clients[0],
+    subscriber: clients[1],
     evictionsSent: async () => {
       await Promise.all([...publishing]);
     },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createAbuseLimits, presentedSecret, tokenHint } from './abuse.js';
+import { createAbuseLimits, parseBlockMessage, presentedSecret, tokenHint } from './abuse.js';
 import { CredentialMissing, CredentialUnknown, PermissionDenied } from './errors.js';
 
 const limits = (o: Partial<Parameters<typeof createAbuseLimits>[0]> = {}) =>
@@ -24,17 +24,29 @@ describe('presentedSecret', () => {
   ])('%o → %s', (headers, expected) => expect(presentedSecret(headers)).toBe(expected));
 });
 
+describe('parseBlockMessage', () => {
+  it.each([
+    ['{"limit":"ip","key":"1.2.3.4","ms":5000}', { limit: 'ip', key: '1.2.3.4', ms: 5000 }],
+    ['{"limit":"hint","key":"abc","ms":1}', { limit: 'hint', key: 'abc', ms: 1 }],
+    ['{"limit":"user","key":"x","ms":5}', undefined],
+    ['{"limit":"ip","key":"x","ms":-1}', undefined],
+    ['{"limit":"ip","key":5,"ms":5}', undefined],
+    ['not json', undefined],
+    ['["token:abc"]', undefined],
+  ])('%s', (message, expected) => expect(parseBlockMessage(message)).toEqual(expected));
+});
+
 describe('createAbuseLimits (in-process)', () => {
   it('blocks an address after its failures, with a Retry-After within the window', async () => {
     const l = limits();
     for (let i = 0; i < 3; i++) {
-      expect(await l.check('1.2.3.4', `t${i}`)).toBeUndefined();
+      expect(l.check('1.2.3.4', `t${i}`)).toBeUndefined();
       await l.refused(new CredentialUnknown(), '1.2.3.4', `t${i}`);
     }
-    const blocked = await l.check('1.2.3.4', 'another');
+    const blocked = l.check('1.2.3.4', 'another');
     expect(blocked?.code).toBe('TooManyFailedAttempts');
     expect(blocked?.headers()['Retry-After']).toMatch(/^([1-9]|[1-5]\d|60)$/);
-    expect(await l.check('5.6.7.8', 'another')).toBeUndefined();
+    expect(l.check('5.6.7.8', 'another')).toBeUndefined();
   });
 
   it('counts only failed authentications', async () => {
@@ -43,14 +55,14 @@ describe('createAbuseLimits (in-process)', () => {
       await l.refused(new CredentialMissing(), '1.1.1.1', undefined);
       await l.refused(new PermissionDenied(), '1.1.1.1', 'tok');
     }
-    expect(await l.check('1.1.1.1', 'tok')).toBeUndefined();
+    expect(l.check('1.1.1.1', 'tok')).toBeUndefined();
   });
 
   it('limits a token hint across addresses', async () => {
     const l = limits();
     await l.refused(new CredentialUnknown(), '10.0.0.1', 'same-token');
     await l.refused(new CredentialUnknown(), '10.0.0.2', 'same-token');
-    expect((await l.check('10.0.0.3', 'same-token'))?.code).toBe('TooManyFailedAttempts');
+    expect((l.check('10.0.0.3', 'same-token'))?.code).toBe('TooManyFailedAttempts');
   });
 
   it('rate-limits requests per token when configured, and not at all otherwise', async () => {

@@ -2,12 +2,19 @@
 // token hint, so guessing tokens is useless, and an optional request rate per token. Counters
 // live in Redis when it is configured (they hold across instances) and in-process otherwise;
 // while Redis is down an in-process limiter stands in (rate-limiter-flexible's insurance).
-// Checked before resolving, counted on refusal: a blocked client costs no store query.
-// /!\ Hot path.
+//
+// Counted on refusal, judged from memory: the refusal that reaches a limit puts the address or
+// hint on this process's block list and announces it on a Redis channel, so every instance
+// refuses it from then on. The check before resolving reads only that list: a caller with a
+// valid token costs no Redis command and no hashing here, and a blocked one no store query.
+// An announcement lost (Redis restarting) costs at most one more counted guess per instance:
+// that instance's own refusal reads the shared counter and blocks.
+// /!\ Hot path (check).
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { LRUCache } from 'lru-cache';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract, type RateLimiterRes } from 'rate-limiter-flexible';
-import type { RedisClient } from '../cache/l2-redis.js';
+import { subscribeWhenReady, type RedisClient } from '../cache/l2-redis.js';
 import { API_TOKEN_HEADER, AUTHORIZATION_HEADER } from '../credentials/extract-rest.js';
 import { abuseRefusals } from '../observability/metrics.js';
 import { RateLimited, TooManyFailedAttempts, type GatehouseError } from './errors.js';
@@ -22,14 +29,16 @@ export interface AbuseLimitOptions {
   tokenRequestsPerSecond: number;
   /** Shared counters; undefined = in-process only. */
   redis?: RedisClient;
+  /** A connection in subscriber mode, for the blocks other instances announce. */
+  subscriber?: RedisClient;
   /** Whether Redis is up (the L2 tier's view): while it is not, counting is in-process at once instead of after a command timeout. */
   redisUp?: () => boolean;
   keyPrefix: string;
 }
 
 export interface AbuseLimits {
-  /** Before resolving: a 429 when the address or the token hint has failed too often. */
-  check(ip: string, secret: string | undefined): Promise<TooManyFailedAttempts | undefined>;
+  /** Before resolving: a 429 when the address or the token hint has failed too often. No I/O. */
+  check(ip: string, secret: string | undefined): TooManyFailedAttempts | undefined;
   /** After a refusal: counts it when it is a failed authentication (before the answer goes out). */
   refused(err: GatehouseError, ip: string, secret: string | undefined): Promise<void>;
   /** After a success: a 429 when the token's request rate is exhausted. */
@@ -42,6 +51,9 @@ export interface AbuseLimits {
  * would let one misconfigured client lock out every caller behind the same address.
  */
 const FAILED_AUTHENTICATION = new Set(['CredentialMalformed', 'CredentialUnknown']);
+
+/** Most blocked addresses and hints remembered per process (each took a full window of failures). */
+const MAX_BLOCKS = 100_000;
 
 /**
  * A token's hint: SHA-256 of its first 8 and last 4 characters. Never the secret, and the same
@@ -61,6 +73,45 @@ export function presentedSecret(headers: IncomingHttpHeaders): string | undefine
   return typeof orgKey === 'string' && orgKey !== '' ? orgKey.trim() : undefined;
 }
 
+type LimitName = 'ip' | 'hint';
+
+/** A block announced on the channel: which limit, whose key (an address or a hint, never a secret), for how long. */
+interface BlockMessage {
+  limit: LimitName;
+  key: string;
+  ms: number;
+}
+
+/** The block of a channel message, or undefined when it is not one of ours. */
+export function parseBlockMessage(message: string): BlockMessage | undefined {
+  try {
+    const m = JSON.parse(message) as Partial<BlockMessage>;
+    if ((m.limit === 'ip' || m.limit === 'hint') && typeof m.key === 'string' && m.key.length <= 256 && Number.isFinite(m.ms) && m.ms! > 0) return m as BlockMessage;
+  } catch {
+    // not JSON: ignored below
+  }
+  return undefined;
+}
+
+/** This process's block list: addresses and hints refused until their counter's window ends. */
+class BlockList {
+  private readonly lru = new LRUCache<string, number>({ max: MAX_BLOCKS, ttlAutopurge: false });
+
+  block(key: string, ms: number): void {
+    this.lru.set(key, Date.now() + ms, { ttl: ms });
+  }
+
+  /** Seconds to wait while `key` is blocked, else undefined. */
+  retryAfter(key: string): number | undefined {
+    const until = this.lru.get(key);
+    return until === undefined ? undefined : Math.max(1, Math.ceil((until - Date.now()) / 1000));
+  }
+
+  get empty(): boolean {
+    return this.lru.size === 0;
+  }
+}
+
 const retryAfter = (res: RateLimiterRes) => Math.max(1, Math.ceil(res.msBeforeNext / 1000));
 
 export function createAbuseLimits(opts: AbuseLimitOptions): AbuseLimits {
@@ -75,27 +126,58 @@ export function createAbuseLimits(opts: AbuseLimitOptions): AbuseLimits {
     const shared = new RateLimiterRedis({ storeClient: opts.redis, points, duration, keyPrefix, insuranceLimiter: memory });
     return () => (redisUp() ? shared : memory);
   };
-  const byIp = limiter('ip', opts.failuresPerIp, opts.windowSeconds);
-  const byHint = limiter('hint', opts.failuresPerToken, opts.windowSeconds);
+  const failures: Record<LimitName, (() => RateLimiterAbstract) | undefined> = {
+    ip: limiter('ip', opts.failuresPerIp, opts.windowSeconds),
+    hint: limiter('hint', opts.failuresPerToken, opts.windowSeconds),
+  };
   const byToken = limiter('rate', opts.tokenRequestsPerSecond, 1);
+  const blocks: Record<LimitName, BlockList> = { ip: new BlockList(), hint: new BlockList() };
 
-  // A store error of the limiter itself never refuses a caller: the limits protect, they do not gate.
-  const read = async (l: (() => RateLimiterAbstract) | undefined, key: string) => (l ? l().get(key).catch(() => null) : null);
-  const blocked = (l: (() => RateLimiterAbstract) | undefined, res: RateLimiterRes | null) => (l && res && res.consumedPoints >= l().points ? res : undefined);
+  // Blocks reached on other instances
+  const channel = `${opts.keyPrefix}abuse`;
+  if (opts.subscriber) {
+    // (the listener goes with the connection, which the cache tiers close)
+    opts.subscriber.on('message', (ch: string, message: string) => {
+      if (ch !== channel) return;
+      const m = parseBlockMessage(message);
+      if (m) blocks[m.limit].block(m.key, m.ms);
+    });
+    subscribeWhenReady(opts.subscriber, channel).catch(() => {}); // the eviction channel reports subscription trouble
+  }
+
+  /** Counts one failure under `limit`; the one that reaches it blocks here and is announced everywhere. */
+  const count = async (limit: LimitName, key: string): Promise<void> => {
+    const l = failures[limit];
+    if (!l) return;
+    const current = l();
+    let res: RateLimiterRes;
+    try {
+      res = await current.penalty(key);
+    } catch {
+      return; // the limiter's own store failed: the limits protect, they do not gate
+    }
+    if (res.consumedPoints < current.points) return;
+    blocks[limit].block(key, res.msBeforeNext);
+    if (opts.redis && redisUp()) {
+      const message: BlockMessage = { limit, key, ms: res.msBeforeNext };
+      // Awaited so the instances have it before this refusal is answered; Redis down: they learn on their own refusal.
+      await opts.redis.publish(channel, JSON.stringify(message)).catch(() => {});
+    }
+  };
 
   return {
-    async check(ip, secret) {
-      const hint = secret ? tokenHint(secret) : undefined;
-      const [ipRes, hintRes] = await Promise.all([read(byIp, ip), hint ? read(byHint, hint) : null]);
-      const byAddress = blocked(byIp, ipRes);
-      const hit = byAddress ?? blocked(byHint, hintRes);
-      if (!hit) return undefined;
-      abuseRefusals.inc({ limit: byAddress ? 'ip' : 'token-hint' });
-      return new TooManyFailedAttempts(retryAfter(hit));
+    check(ip, secret) {
+      const address = blocks.ip.retryAfter(ip);
+      // The hint costs a SHA-256: computed only when some hint is blocked
+      const hint = address === undefined && secret && !blocks.hint.empty ? blocks.hint.retryAfter(tokenHint(secret)) : undefined;
+      const seconds = address ?? hint;
+      if (seconds === undefined) return undefined;
+      abuseRefusals.inc({ limit: address !== undefined ? 'ip' : 'token-hint' });
+      return new TooManyFailedAttempts(seconds);
     },
     async refused(err, ip, secret) {
       if (!FAILED_AUTHENTICATION.has(err.code)) return;
-      await Promise.all([byIp?.().penalty(ip).catch(() => {}), secret ? byHint?.().penalty(tokenHint(secret)).catch(() => {}) : undefined]);
+      await Promise.all([count('ip', ip), secret ? count('hint', tokenHint(secret)) : undefined]);
     },
     async consumeRequest(tokenId) {
       if (!byToken) return undefined;

@@ -113,7 +113,7 @@ export function restGateway(deps: RestGatewayDeps) {
 
     // Abuse limits: an address or token that failed too often is refused before any look-up
     const attempt: Attempt = { ip: clientIp(req), secret: presentedSecret(req.headers) };
-    const blocked = await deps.abuse?.check(attempt.ip, attempt.secret);
+    const blocked = deps.abuse?.check(attempt.ip, attempt.secret);
     if (blocked) return refuse(res, ctx, blocked);
 
     // Extract the one credential

@@ -166,7 +166,7 @@ export function soapGateway(deps: SoapGatewayDeps) {
       // Abuse limits: checked before resolving, counted on refusal (the same module as REST)
       const ip = deps.clientIp?.(req) ?? req.socket.remoteAddress ?? 'unknown';
       const secret = secretOf(cred) || undefined;
-      const blocked = await deps.abuse?.check(ip, secret);
+      const blocked = deps.abuse?.check(ip, secret);
       if (blocked) return refuse(blocked);
       let outcome;
       try {

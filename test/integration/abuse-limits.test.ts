@@ -120,6 +120,24 @@ describe('shared through Redis', () => {
     expect(res.body.ErrorId).toBe('TooManyFailedAttempts');
     await get(b, alice.token).expect(429);
   });
+
+  it('a valid call reads no counter: the check is judged from the blocks announced, with no Redis command', async () => {
+    const redis = { url: SHARED_REDIS_URL, keyPrefix: uniquePrefix('abuse') };
+    const g = await gateway({ failuresPerIp: 4, failuresPerToken: 4 }, { redis });
+    await redisUp(g);
+    await get(g, alice.token).expect(200); // token, user and roles now in L1
+    const client = g.gateway.cache.redis!;
+    const sent = vi.spyOn(client, 'sendCommand');
+    try {
+      for (let i = 0; i < 20; i++) await get(g, alice.token).expect(200);
+      expect(sent.mock.calls.map(([c]) => `${c.name} ${c.args.join(' ')}`).filter((c) => c.includes('abuse'))).toEqual([]);
+      // A failure is still counted in Redis
+      await get(g, unknownToken()).expect(401);
+      expect(sent.mock.calls.some(([c]) => c.args.some((a) => String(a).includes(`${redis.keyPrefix}abuse:ip`)))).toBe(true);
+    } finally {
+      sent.mockRestore();
+    }
+  });
 });
 
 describe('on the SOAP surface', () => {
