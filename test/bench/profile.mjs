@@ -1,4 +1,5 @@
 // `node test/bench/profile.mjs`: a CPU profile of the gateway's L1-hit path under load, summarized.
+// PROFILE_L2=1: the L2 path instead (Redis, an L1 too small for 500 tokens, as run.mjs's L2 row).
 // Starts the DIRECT upstream and one gateway (SQLite store, one token, in-process cache) with
 // --cpu-prof, loads it for PROFILE_SECONDS with autocannon, stops it, and prints the functions
 // with the most self time (the .cpuprofile is kept for a flame graph in Chrome DevTools).
@@ -25,6 +26,9 @@ await store.admin.createOrganization(actor, 'Profile');
 await store.admin.createRole(actor, 'Profile', 'Integrators', ['API'], []);
 await store.admin.createUser(actor, 'Profile', 'p@profile.test', ['Integrators']);
 let token = (await store.admin.createApiToken(actor, 'p@profile.test', 'hot', { enabled: true })).secret;
+const L2 = process.env.PROFILE_L2 === '1';
+const l2Tokens = [];
+for (let i = 0; L2 && i < 500; i++) l2Tokens.push((await store.admin.createApiToken(actor, 'p@profile.test', `l2-${i}`, { enabled: true })).secret);
 await store.close();
 
 const directPort = 18990 + Math.floor(Math.random() * 5);
@@ -34,7 +38,8 @@ const keyFile = join(dir, 'oauth.pem');
 const { generateKeyPairSync } = await import('node:crypto');
 writeFileSync(keyFile, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
 // PROFILE_CONFIG: extra config (JSON) to compare a change, e.g. '{"log":{"access":false}}'
-writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...JSON.parse(process.env.PROFILE_CONFIG ?? '{}'), oauth: { signingKeyFile: keyFile } }));
+const l2Config = L2 ? { cache: { l1MaxEntries: 100, l1TtlMs: 100, negativeTtlMs: 0 }, redis: { url: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0', keyPrefix: `profile-${process.pid}:` } } : {};
+writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...l2Config, ...JSON.parse(process.env.PROFILE_CONFIG ?? '{}'), oauth: { signingKeyFile: keyFile } }));
 const gateway = await startServer('gateway', process.execPath, [...(PROFILE ? ['--cpu-prof', '--cpu-prof-dir', dir] : []), join(ROOT, 'dist/main.js')], {
   PORT: String(gwPort), HOST: '127.0.0.1', DATABASE_URL: `sqlite:${db}`, UPSTREAM_URL: `http://127.0.0.1:${directPort}`,
   IDENTITY_SECRET: 'profile-'.repeat(6), GATEHOUSE_CONFIG: join(dir, 'config.json'), NODE_ENV: 'production', LOG_LEVEL: 'info',
@@ -42,7 +47,7 @@ const gateway = await startServer('gateway', process.execPath, [...(PROFILE ? ['
 const url = `http://127.0.0.1:${gwPort}/Api/v6/envelope/123`;
 // PROFILE_REJECT=1: the REJECT path instead (a malformed token on every request)
 // (the same flood as run.mjs: malformed strings and token-shaped guesses with a wrong checksum)
-let tokens;
+let tokens = L2 ? l2Tokens : undefined;
 if (process.env.PROFILE_REJECT === '1') {
   const { mintToken } = await import(join(ROOT, 'dist/credentials/token-format.js'));
   const wrongChecksum = (t) => t.slice(0, -1) + (t.at(-1) === 'A' ? 'B' : 'A');
@@ -59,7 +64,7 @@ const exited = new Promise((r) => gateway.on('exit', r));
 gateway.kill('SIGTERM');
 await exited;
 direct.kill();
-console.log(`${process.env.PROFILE_REJECT === '1' ? 'REJECT' : 'L1'} small GET: ${Math.round(result.rps)} req/s (${(result.rps / directRps).toFixed(3)}× DIRECT ${Math.round(directRps)}), p50 ${result.p50} ms, p99 ${result.p99} ms, gateway CPU ${cpuPerRequestUs.toFixed(0)} µs/request, non-2xx ${result.non2xx}`);
+console.log(`${process.env.PROFILE_REJECT === '1' ? 'REJECT' : L2 ? 'L2' : 'L1'} small GET: ${Math.round(result.rps)} req/s (${(result.rps / directRps).toFixed(3)}× DIRECT ${Math.round(directRps)}), p50 ${result.p50} ms, p99 ${result.p99} ms, gateway CPU ${cpuPerRequestUs.toFixed(0)} µs/request, non-2xx ${result.non2xx}`);
 if (!PROFILE) process.exit(0);
 
 // Self time per function (name + file:line), from the sampled profile
