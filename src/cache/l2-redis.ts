@@ -6,6 +6,7 @@
 // change is logged once, a probe brings the tier back, and invalidations that could not be applied
 // meanwhile are replayed first — so Redis returning can never resurrect a revoked token.
 // /!\ Hot path (get).
+import DataLoader from 'dataloader';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
@@ -18,6 +19,8 @@ export const L2_FORMAT = 'v1';
 const TOMBSTONE = '-';
 /** Beyond this many unapplied invalidations, recovery empties this deployment's keys instead. */
 const MAX_PENDING = 10_000;
+/** Most keys read by one MGET. */
+const MAX_BATCH = 128;
 
 /** SET unless the key holds a tombstone: a store read that raced an invalidation cannot re-cache the old record. */
 const SET_UNLESS_TOMBSTONE = `
@@ -107,6 +110,13 @@ export class RedisTier implements SharedCacheTier {
   private probing = false;
   private closed = false;
   private readonly client: WithScript;
+  /**
+   * The reads of one turn of the event loop, sent as one MGET once every request that turn
+   * brought has asked (setImmediate runs after the poll phase). Auto-pipelining alone flushes
+   * after each request's callback, so under load every request paid its own command, write and
+   * reply. A Cluster spreads keys over slots an MGET cannot cross: there, one GET per key.
+   */
+  private readonly reads: DataLoader<string, string | null>;
 
   constructor(
     client: RedisClient,
@@ -114,6 +124,10 @@ export class RedisTier implements SharedCacheTier {
   ) {
     client.defineCommand('setUnlessTombstone', { numberOfKeys: 1, lua: SET_UNLESS_TOMBSTONE });
     this.client = client as WithScript;
+    this.reads = new DataLoader<string, string | null>(
+      (keys) => (client.isCluster ? Promise.all(keys.map((k) => client.get(k))) : client.mget(keys as string[])),
+      { cache: false, maxBatchSize: MAX_BATCH, batchScheduleFn: (send) => setImmediate(send) },
+    );
     client.on('ready', () => void this.tryRecover());
     client.on('error', () => {}); // reported through state changes, once, not per reconnect attempt
     client.on('close', () => {
@@ -136,7 +150,7 @@ export class RedisTier implements SharedCacheTier {
     if (this.stateNow !== 'up') return undefined;
     let raw: string | null;
     try {
-      raw = await this.client.get(this.key(key));
+      raw = await this.reads.load(this.key(key));
     } catch (e) {
       this.markDown(e);
       return undefined;

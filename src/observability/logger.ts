@@ -32,8 +32,19 @@ export interface LoggerOptions {
   stream?: NodeJS.WritableStream;
 }
 
+let stdoutDestination: DestinationStream | undefined;
+/** One batched stdout destination per process, flushed on exit (pino flushes only asynchronous ones itself). */
+function stdout(): DestinationStream {
+  if (!stdoutDestination) {
+    const d = pino.destination({ dest: 1, sync: true, minLength: FLUSH_BYTES, periodicFlush: FLUSH_EVERY_MS });
+    process.once('exit', () => d.flushSync());
+    stdoutDestination = d;
+  }
+  return stdoutDestination;
+}
+
 export function createLogger(opts: LoggerOptions): Logger {
-  const destination: DestinationStream = (opts.stream as DestinationStream | undefined) ?? pino.destination({ dest: 1, sync: true, minLength: FLUSH_BYTES, periodicFlush: FLUSH_EVERY_MS });
+  const destination: DestinationStream = (opts.stream as DestinationStream | undefined) ?? stdout();
   // The line shape operators already parse: {"level":"info","timestamp":"…","service":"gatehouse","pid":…,…,"message":"…"}
   const lines = pino(
     {

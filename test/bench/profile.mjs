@@ -1,5 +1,6 @@
 // `node test/bench/profile.mjs`: a CPU profile of the gateway's L1-hit path under load, summarized.
 // PROFILE_L2=1: the L2 path instead (Redis, an L1 too small for 500 tokens, as run.mjs's L2 row).
+// PROFILE_BODY_BYTES=1048576: POST that many bytes to /Api/v6/envelope/send instead of a small GET.
 // Starts the DIRECT upstream and one gateway (SQLite store, one token, in-process cache) with
 // --cpu-prof, loads it for PROFILE_SECONDS with autocannon, stops it, and prints the functions
 // with the most self time (the .cpuprofile is kept for a flame graph in Chrome DevTools).
@@ -44,7 +45,9 @@ const gateway = await startServer('gateway', process.execPath, [...(PROFILE ? ['
   PORT: String(gwPort), HOST: '127.0.0.1', DATABASE_URL: `sqlite:${db}`, UPSTREAM_URL: `http://127.0.0.1:${directPort}`,
   IDENTITY_SECRET: 'profile-'.repeat(6), GATEHOUSE_CONFIG: join(dir, 'config.json'), NODE_ENV: 'production', LOG_LEVEL: 'info',
 });
-const url = `http://127.0.0.1:${gwPort}/Api/v6/envelope/123`;
+const bodyBytes = Number(process.env.PROFILE_BODY_BYTES ?? 0);
+const path = bodyBytes ? '/Api/v6/envelope/send' : '/Api/v6/envelope/123';
+const url = `http://127.0.0.1:${gwPort}${path}`;
 // PROFILE_REJECT=1: the REJECT path instead (a malformed token on every request)
 // (the same flood as run.mjs: malformed strings and token-shaped guesses with a wrong checksum)
 let tokens = L2 ? l2Tokens : undefined;
@@ -53,10 +56,10 @@ if (process.env.PROFILE_REJECT === '1') {
   const wrongChecksum = (t) => t.slice(0, -1) + (t.at(-1) === 'A' ? 'B' : 'A');
   tokens = Array.from({ length: 1000 }, (_, i) => (i % 2 ? wrongChecksum(mintToken('user')) : `garbage-${i}`));
 }
-const directRps = (await load({ url: `http://127.0.0.1:${directPort}/Api/v6/envelope/123`, connections: CONNECTIONS, seconds: 3 })).rps;
-await load({ url, connections: CONNECTIONS, seconds: 2, token, tokens }); // warm-up
+const directRps = (await load({ url: `http://127.0.0.1:${directPort}${path}`, connections: CONNECTIONS, seconds: 3, bodyBytes })).rps;
+await load({ url, connections: CONNECTIONS, seconds: 2, token, tokens, bodyBytes }); // warm-up
 const cpuBefore = cpuSeconds(gateway.pid);
-const result = await load({ url, connections: CONNECTIONS, seconds: SECONDS, token, tokens });
+const result = await load({ url, connections: CONNECTIONS, seconds: SECONDS, token, tokens, bodyBytes });
 // CPU per request: steadier than requests/s on a noisy machine (it does not depend on how much of
 // the core the gateway got)
 const cpuPerRequestUs = ((cpuSeconds(gateway.pid) - cpuBefore) / result.requests) * 1e6;
@@ -64,7 +67,7 @@ const exited = new Promise((r) => gateway.on('exit', r));
 gateway.kill('SIGTERM');
 await exited;
 direct.kill();
-console.log(`${process.env.PROFILE_REJECT === '1' ? 'REJECT' : L2 ? 'L2' : 'L1'} small GET: ${Math.round(result.rps)} req/s (${(result.rps / directRps).toFixed(3)}× DIRECT ${Math.round(directRps)}), p50 ${result.p50} ms, p99 ${result.p99} ms, gateway CPU ${cpuPerRequestUs.toFixed(0)} µs/request, non-2xx ${result.non2xx}`);
+console.log(`${process.env.PROFILE_REJECT === '1' ? 'REJECT' : L2 ? 'L2' : 'L1'} ${bodyBytes ? `POST ${bodyBytes} B` : 'small GET'}: ${Math.round(result.rps)} req/s (${(result.rps / directRps).toFixed(3)}× DIRECT ${Math.round(directRps)}), p50 ${result.p50} ms, p99 ${result.p99} ms, gateway CPU ${cpuPerRequestUs.toFixed(0)} µs/request, non-2xx ${result.non2xx}`);
 if (!PROFILE) process.exit(0);
 
 // Self time per function (name + file:line), from the sampled profile
