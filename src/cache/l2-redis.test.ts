@@ -1,7 +1,7 @@
 // L2 against the real Redis on 6379 (a key prefix of its own), and against a port nobody listens on.
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../observability/logger.js';
 import { SHARED_REDIS_URL, freePort, uniquePrefix } from '../../test/helpers/redis-server.js';
 import { createRedisClient, describeRedis, RedisTier, type RedisClient } from './l2-redis.js';
@@ -51,6 +51,20 @@ afterAll(async () => {
 });
 
 describe('RedisTier', () => {
+  it('reads the look-ups of one event-loop turn with one MGET, each answered with its own record', async () => {
+    await tier.set('token:b1', { value: { id: 'b1' }, at: 1 });
+    await tier.set('token:b2', { value: null, at: 2 });
+    await raw.set(`${prefix}v1:token:b3`, '-'); // a tombstone reads as a miss
+    const sent = vi.spyOn(client, 'sendCommand');
+    try {
+      const got = await Promise.all(['token:b1', 'token:b2', 'token:b3', 'token:none', 'token:b1'].map((k) => tier.get(k)));
+      expect(got).toEqual([{ value: { id: 'b1' }, at: 1 }, { value: null, at: 2 }, undefined, undefined, { value: { id: 'b1' }, at: 1 }]);
+      expect(sent.mock.calls.map(([c]) => c.name)).toEqual(['mget']);
+    } finally {
+      sent.mockRestore();
+    }
+  });
+
   it('stores records under a versioned key with the configured TTL', async () => {
     await tier.set('token:abc', { value: { id: 't1' }, at: 1234 });
     expect(JSON.parse((await raw.get(`${prefix}v1:token:abc`))!)).toEqual({ value: { id: 't1' }, at: 1234 });
