@@ -144,8 +144,9 @@ http {
     ['NAIVE', 'NAIVE', { token: hot }],
     ['NODE FLOOR', 'FLOOR', { token: hot }],
     ['GATEHOUSE L1', 'GATEHOUSE', { token: hot }],
-    ['GATEHOUSE L1 2 WORKERS', 'GATEHOUSE_2W', { token: hot }],
+    // right after L1, so the L2 / L1 pair of each run is measured minutes apart at most
     ['GATEHOUSE L2', 'GATEHOUSE_L2', { tokens: cold.slice(0, 500) }],
+    ['GATEHOUSE L1 2 WORKERS', 'GATEHOUSE_2W', { token: hot }],
     ['GATEHOUSE STORE', 'GATEHOUSE_STORE', { tokens: cold }],
     ['GATEHOUSE REJECT', 'GATEHOUSE_REJECT', { tokens: garbage }],
   ].filter(([row, server]) => servers[server] && (!ONLY || ONLY.includes(row)));
@@ -179,6 +180,8 @@ http {
         errors: runs.reduce((a, x) => a + x.errors + x.timeouts + (expected === 'ok' ? x.non2xx : 0), 0),
         // Store queries during the measured runs (the instance's own metric); REJECT must make none
         storeQueries: queriesBefore === undefined ? undefined : (await storeQueries(s.url)) - queriesBefore,
+        // each interleaved run's own figures, for ratios taken run by run (see `ratio` below)
+        perRun: runs.map((x) => ({ rps: x.rps, cpuPer10k: x.cpuPer10k })),
       };
       rows.push(result);
       process.stdout.write(`${payload.name.padEnd(10)} ${row.padEnd(22)} ${result.rps.toFixed(0).padStart(7)} req/s  p99 ${result.p99} ms  errors ${result.errors}\n`);
@@ -230,18 +233,23 @@ http {
   }
   const header = '| payload | row | req/s | × DIRECT | p50 ms | p99 ms | p99.9 ms | CPU s / 10k req | peak RSS MB | store queries | errors |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |';
   const lines = rows.map((r) => `| ${r.payload} | ${r.row} | ${r.rps.toFixed(0)} | ${r.vsDirect.toFixed(2)} | ${r.p50} | ${r.p99} | ${r.p999} | ${r.cpuPer10k.toFixed(2)} | ${r.peakRssMB.toFixed(0)} | ${r.storeQueries ?? ''} | ${r.errors} |`);
+  // The median of the run-by-run ratios: run i of both rows was measured within one pass over the
+  // rows, so a slow spell of the machine between passes cancels out (the ratio of the medians, the
+  // table's, can pair a fast pass of one row with a slow pass of the other). Both are printed.
   const ratio = (a, b, p = 'GET small') => {
     const x = rows.find((r) => r.row === a && r.payload === p);
     const y = rows.find((r) => r.row === b && r.payload === p);
-    return x && y ? (x.rps / y.rps).toFixed(2) : 'n/a';
+    if (!x || !y) return 'n/a';
+    const byRun = median(x.perRun.map((run, i) => run.rps / y.perRun[i].rps));
+    return `${byRun.toFixed(2)}× run by run (${(x.rps / y.rps).toFixed(2)}× of the medians)`;
   };
   const summary = [
-    `- GATEHOUSE L1 / NAIVE (GET small): ${ratio('GATEHOUSE L1', 'NAIVE')}× (target ≥ 1.0)`,
-    `- GATEHOUSE L1 / NGINX (GET small): ${ratio('GATEHOUSE L1', 'NGINX')}× (target ≥ 0.5)`,
-    `- GATEHOUSE REJECT / L1 (GET small): ${ratio('GATEHOUSE REJECT', 'GATEHOUSE L1')}× (target ≥ 2)`,
-    `- GATEHOUSE L2 / L1 (GET small): ${ratio('GATEHOUSE L2', 'GATEHOUSE L1')}× (target ≥ 0.85)`,
-    `- GATEHOUSE STORE / L1 (GET small): ${ratio('GATEHOUSE STORE', 'GATEHOUSE L1')}×`,
-    `- GATEHOUSE L1 / NODE FLOOR (GET small): ${ratio('GATEHOUSE L1', 'NODE FLOOR')}× (how close to the leanest Node hop); NODE FLOOR / NGINX ${ratio('NODE FLOOR', 'NGINX')}×`,
+    `- GATEHOUSE L1 / NAIVE (GET small): ${ratio('GATEHOUSE L1', 'NAIVE')} (target ≥ 1.0)`,
+    `- GATEHOUSE L1 / NGINX (GET small): ${ratio('GATEHOUSE L1', 'NGINX')} (target ≥ 0.5)`,
+    `- GATEHOUSE REJECT / L1 (GET small): ${ratio('GATEHOUSE REJECT', 'GATEHOUSE L1')} (target ≥ 2)`,
+    `- GATEHOUSE L2 / L1 (GET small): ${ratio('GATEHOUSE L2', 'GATEHOUSE L1')} (target ≥ 0.85)`,
+    `- GATEHOUSE STORE / L1 (GET small): ${ratio('GATEHOUSE STORE', 'GATEHOUSE L1')}`,
+    `- GATEHOUSE L1 / NODE FLOOR (GET small): ${ratio('GATEHOUSE L1', 'NODE FLOOR')} (how close to the leanest Node hop); NODE FLOOR / NGINX ${ratio('NODE FLOOR', 'NGINX')}`,
     `- GATEHOUSE REJECT store queries: ${rows.find((r) => r.row === 'GATEHOUSE REJECT')?.storeQueries ?? 'n/a'} (target 0)`,
   ];
   const at = (load, row) => fixed.find((f) => f.load === load && f.row === row);

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
+import { freePort } from './redis-server.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = `${ROOT}dist/cli/main.js`;
@@ -35,41 +36,46 @@ export async function runCliJson(args: string[], env: Record<string, string>): P
 }
 
 export interface GatewayProcess {
-  child: ChildProcess;
+  /** The process started (with workers: their supervisor). */
+  proc: ChildProcess;
   url: string;
+  /** Everything it has written to stdout and stderr so far. */
   output(): string;
+  /** SIGTERM (unless it has exited), then its exit code. */
   stop(): Promise<number | null>;
 }
 
-/** Starts `node dist/main.js` and waits for its "gatehouse listening" log line. */
-export function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN], { env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env }, cwd: ROOT });
-    let out = '';
-    const onData = (c: Buffer) => {
-      out += c;
-      for (const line of out.split('\n')) {
-        if (!line.includes('gatehouse listening')) continue;
-        try {
-          const url = (JSON.parse(line) as { url: string }).url;
-          resolve({
-            child,
-            url,
-            output: () => out,
-            stop: () =>
-              new Promise((r) => {
-                if (child.exitCode !== null) return r(child.exitCode);
-                child.once('exit', (code) => r(code));
-                child.kill('SIGTERM');
-              }),
-          });
-        } catch {
-          /* partial line */
-        }
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`gateway exited with ${code}: ${out}`)));
+/**
+ * Starts `node dist/main.js` as a real separate process (what a fleet instance is) on a free port,
+ * with `env` over a minimal environment; resolves once it answers /healthz.
+ */
+export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
+  const port = await freePort();
+  let out = '';
+  const proc = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  proc.stdout.on('data', (d) => (out += d));
+  proc.stderr.on('data', (d) => (out += d));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`gateway exited with ${proc.exitCode}: ${out}`);
+    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
+    if (Date.now() > deadline) throw new Error(`gateway did not start: ${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    proc,
+    url,
+    output: () => out,
+    stop: () =>
+      new Promise((resolve) => {
+        if (proc.exitCode !== null) return resolve(proc.exitCode);
+        proc.once('exit', (code) => resolve(code));
+        proc.kill('SIGTERM');
+      }),
+  };
 }

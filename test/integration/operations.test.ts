@@ -103,7 +103,7 @@ describe('SIGTERM', () => {
       const inFlight = Array.from({ length: 40 }, call);
       // Every one of them has reached the upstream: they are in flight when the signal lands.
       await expect.poll(() => received, { timeout: 5000, interval: 10 }).toBe(41);
-      gateway.child.kill('SIGTERM');
+      gateway.proc.kill('SIGTERM');
       await expect.poll(async () => (await fetch(`${gateway.url}/readyz`)).status, { timeout: 1000, interval: 20 }).toBe(503);
       expect(await (await fetch(`${gateway.url}/readyz`)).json()).toMatchObject({ draining: true });
       // Still served while draining (the load balancer has not noticed yet).

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSampleUpstream } from '../../src/sample-upstream/server.js';
 import { seedUser, TEST_ACTOR, type SeededUser } from '../helpers/fixtures.js';
-import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
+import { startGatewayProcess, type GatewayProcess } from '../helpers/processes.js';
 import { createTestStore, type TestStore } from '../helpers/test-store.js';
 
 let ts: TestStore;
@@ -28,7 +28,7 @@ function status(token: string): Promise<number> {
   });
 }
 
-const lines = () => gw.output.join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+const lines = () => gw.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
 const listeningPids = () => lines().filter((l) => l.message === 'gatehouse listening').map((l) => l.pid as number);
 const alive = (pid: number) => {
   try {
@@ -41,7 +41,7 @@ const alive = (pid: number) => {
 async function until(check: () => boolean, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out: ${gw.output.join('').slice(-2000)}`);
+    if (Date.now() > end) throw new Error(`timed out: ${gw.output().slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
