@@ -65,6 +65,15 @@ describe('createAbuseLimits (in-process)', () => {
     expect((l.check('10.0.0.3', 'same-token'))?.code).toBe('TooManyFailedAttempts');
   });
 
+  it('lifts a block when its window ends', async () => {
+    const l = limits({ windowSeconds: 1 });
+    await l.refused(new CredentialUnknown(), '10.0.0.9', 'tok-a');
+    await l.refused(new CredentialUnknown(), '10.0.0.8', 'tok-a');
+    expect(l.check('10.0.0.7', 'tok-a')?.code).toBe('TooManyFailedAttempts');
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(l.check('10.0.0.7', 'tok-a')).toBeUndefined();
+  });
+
   it('rate-limits requests per token when configured, and not at all otherwise', async () => {
     const l = limits({ tokenRequestsPerSecond: 2 });
     const outcomes = [await l.consumeRequest('t'), await l.consumeRequest('t'), await l.consumeRequest('t')];

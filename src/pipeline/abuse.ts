@@ -96,9 +96,13 @@ export function parseBlockMessage(message: string): BlockMessage | undefined {
 /** This process's block list: addresses and hints refused until their counter's window ends. */
 class BlockList {
   private readonly lru = new LRUCache<string, number>({ max: MAX_BLOCKS, ttlAutopurge: false });
+  /** When the last block ends (the LRU's size still counts expired entries until they are read). */
+  private lastEnds = 0;
 
   block(key: string, ms: number): void {
-    this.lru.set(key, Date.now() + ms, { ttl: ms });
+    const until = Date.now() + ms;
+    this.lru.set(key, until, { ttl: ms });
+    this.lastEnds = Math.max(this.lastEnds, until);
   }
 
   /** Seconds to wait while `key` is blocked, else undefined. */
@@ -108,7 +112,7 @@ class BlockList {
   }
 
   get empty(): boolean {
-    return this.lru.size === 0;
+    return Date.now() >= this.lastEnds;
   }
 }
 
