@@ -95,7 +95,16 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const forwarders = Object.fromEntries(
     Object.entries(deps.upstreams).map(([name, target]) => [
       name,
-      createForwarder({ name, target, timeoutMs: config.proxy.timeoutMs, maxSockets: config.proxy.maxSockets, onError: onUpstreamError, trustForwarded: client.fromTrustedProxy }),
+      createForwarder({
+        name,
+        target,
+        timeoutMs: config.proxy.timeoutMs,
+        maxSockets: config.proxy.maxSockets,
+        onError: onUpstreamError,
+        trustForwarded: client.fromTrustedProxy,
+        // Declared lengths are judged before the pipeline runs (below); a chunked body is counted as it streams
+        maxUndeclaredBodyBytes: (req) => (contexts.get(req)?.surface === 'soap' ? config.http.bodyLimitBytes.soap : config.http.bodyLimitBytes.rest),
+      }),
     ]),
   ) as Record<UpstreamName, Forwarder>;
 

@@ -29,7 +29,7 @@ export function tooManyHeaders(req: IncomingMessage, maxHeaderCount: number): bo
   return req.rawHeaders.length / 2 > maxHeaderCount;
 }
 
-/** True when the declared body is over `limit` bytes (0 = no limit). Chunked bodies are not counted here. */
+/** True when the declared body is over `limit` bytes (0 = no limit). Chunked bodies are counted as they stream (proxy/forward.ts). */
 export function declaredTooLarge(req: IncomingMessage, limit: number): boolean {
   if (limit === 0) return false;
   const declared = req.headers['content-length'];

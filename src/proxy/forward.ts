@@ -11,10 +11,11 @@
 // (test/bench/README.md); the forwarder is most of a gateway's per-request cost.
 // /!\ Hot path.
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import { Pool, errors, type Dispatcher } from 'undici';
 import { CREDENTIAL_HEADERS } from '../credentials/extract-rest.js';
 import { upstreamDuration, upstreamErrors } from '../observability/metrics.js';
-import { UpstreamTimeout, UpstreamUnavailable, type GatehouseError } from '../pipeline/errors.js';
+import { PayloadTooLarge, UpstreamTimeout, UpstreamUnavailable, type GatehouseError } from '../pipeline/errors.js';
 
 export interface ForwardOptions {
   /** The upstream's name in config: a metric label. */
@@ -26,6 +27,13 @@ export interface ForwardOptions {
   onError: (req: IncomingMessage, res: ServerResponse, err: GatehouseError) => void;
   /** Whether the peer is a trusted proxy whose X-Forwarded-* chain is passed on (proxy/client-ip.ts). */
   trustForwarded?: (req: IncomingMessage) => boolean;
+  /**
+   * The most bytes a body without Content-Length (chunked) may bring, by request (0 = no limit).
+   * A declared length over the limit is refused before forwarding (pipeline/http-limits.ts); an
+   * undeclared one can only be counted as it streams: past the limit the upstream call is cut off
+   * (the upstream never sees a complete request) and the client gets 413.
+   */
+  maxUndeclaredBodyBytes?: (req: IncomingMessage) => number;
 }
 
 export interface OutgoingIdentity {
@@ -115,6 +123,20 @@ function partlyRead(req: IncomingMessage, body: PartlyReadBody): Buffer | Incomi
   return req;
 }
 
+/**
+ * A body streamed on only up to `limit` bytes; past it the iteration throws PayloadTooLarge, which
+ * undici answers by aborting the upstream request. The request stream is not destroyed when the
+ * iteration stops, so the 413 can still be written on its connection.
+ */
+async function* capped(body: Readable, limit: number): AsyncGenerator<Buffer> {
+  let sent = 0;
+  for await (const chunk of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+    sent += chunk.length;
+    if (sent > limit) throw new PayloadTooLarge(limit);
+    yield chunk;
+  }
+}
+
 const isTimeout = (e: unknown) => e instanceof errors.HeadersTimeoutError || e instanceof errors.BodyTimeoutError;
 
 export function createForwarder(opts: ForwardOptions): Forwarder {
@@ -162,25 +184,42 @@ export function createForwarder(opts: ForwardOptions): Forwarder {
       },
       onResponseError(_c, err) {
         if (res.destroyed) return; // the client left first: nothing to answer
+        if (err instanceof PayloadTooLarge) {
+          // The client's own fault, not the upstream's; the rest of its body is not worth keeping the connection for
+          if (!res.headersSent) res.setHeader('Connection', 'close');
+          return settle(err);
+        }
         const error = isTimeout(err) ? new UpstreamTimeout() : new UpstreamUnavailable();
         upstreamErrors.inc({ upstream: opts.name, kind: error instanceof UpstreamTimeout ? 'timeout' : 'unavailable' });
-        // The upstream cut its answer short: cut ours too, so the client sees a failure rather than
-        // taking a truncated body for a whole one.
-        if (res.headersSent) {
-          res.destroy();
-          return;
-        }
-        // Whatever of the request body is still coming is read and dropped, so the answer can go out
-        if (!req.readableEnded) req.resume();
-        fail(error);
+        settle(error);
       },
     };
+    /** Answers a failed call: cuts a response already under way, else answers `error`. */
+    const settle = (error: GatehouseError) => {
+      // The upstream cut its answer short: cut ours too, so the client sees a failure rather than
+      // taking a truncated body for a whole one.
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      // Whatever of the request body is still coming is read and dropped, so the answer can go out
+      if (!req.readableEnded) req.resume();
+      fail(error);
+    };
+    const body = out.body ? partlyRead(req, out.body) : clientBody(req);
+    const limit = body && req.headers['content-length'] === undefined ? (opts.maxUndeclaredBodyBytes?.(req) ?? 0) : 0;
+    if (limit > 0 && Buffer.isBuffer(body) && body.length > limit) {
+      // (SOAP: the whole message was read with the preamble)
+      res.setHeader('Connection', 'close');
+      return settle(new PayloadTooLarge(limit));
+    }
     pool.dispatch(
       {
         path: basePath + out.url,
         method: req.method ?? 'GET',
         headers: upstreamHeaders(req, out, trusted),
-        body: out.body ? partlyRead(req, out.body) : clientBody(req),
+        // undici sends an async iterable as a chunked body (core/request.js `isIterable`); its types omit it
+        body: limit > 0 && !Buffer.isBuffer(body) ? (capped(body as Readable, limit) as unknown as Readable) : body,
       },
       handler,
     );

@@ -2,6 +2,7 @@
 // request up: head size and header count (431), slow heads (408), body limits per route family
 // (413), request smuggling shapes refused before any forwarding, hop-by-hop headers dropped,
 // X-Forwarded-* believed only from trusted proxies, helmet on the settings page, no CORS.
+import http from 'node:http';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { seedUser, type SeededUser } from '../helpers/fixtures.js';
@@ -107,6 +108,51 @@ describe('body limits per route family', () => {
     expect(res.status).toBe(500);
     expect(res.text).toContain('<faultcode>soap:Client</faultcode>');
     expect(res.text).toContain('<error>PayloadTooLarge</error>');
+    expect(up.received).toHaveLength(0);
+  });
+});
+
+/** POSTs `chunks` with Transfer-Encoding: chunked and no Content-Length, as streaming clients send. */
+function postChunked(path: string, headers: Record<string, string>, chunks: string[]): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${gw.url}${path}`, { method: 'POST', headers: { ...headers, 'Transfer-Encoding': 'chunked' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    for (const c of chunks) req.write(c);
+    req.end();
+  });
+}
+
+describe('body limits for chunked bodies (no Content-Length), counted as they stream', () => {
+  it('REST: 413 once the body passes the limit; the upstream never gets a complete request', async () => {
+    const res = await postChunked('/Api/v6/envelope/1', { apiToken: alice.token, 'Content-Type': 'text/plain' }, ['a'.repeat(600), 'b'.repeat(600), 'c'.repeat(600)]);
+    expect(res.status).toBe(413);
+    expect(JSON.parse(res.text).ErrorId).toBe('PayloadTooLarge');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(up.received).toHaveLength(0);
+  });
+
+  it('REST: a chunked body within the limit arrives whole', async () => {
+    const res = await postChunked('/Api/v6/envelope/1', { apiToken: alice.token, 'Content-Type': 'text/plain' }, ['a'.repeat(400), 'b'.repeat(400)]);
+    expect(res.status).toBe(200);
+    expect(up.received).toHaveLength(1);
+    expect(up.received[0]!.body.toString()).toBe('a'.repeat(400) + 'b'.repeat(400));
+  });
+
+  it('SOAP: a Fault with PayloadTooLarge once the message passes the SOAP limit', async () => {
+    const head =
+      `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header>` +
+      `<AuthorizationHeader xmlns="http://www.eSignAnyWhere.com/"><apiToken>${alice.token}</apiToken></AuthorizationHeader></soap:Header>` +
+      `<soap:Body><GetEnvelopeById_v1 xmlns="http://www.eSignAnyWhere.com/"><envelopeId>`;
+    const res = await postChunked('/api.asmx', { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: '"http://www.eSignAnyWhere.com/GetEnvelopeById_v1"' }, [head, '1'.repeat(1500), '2'.repeat(1500), '</envelopeId></GetEnvelopeById_v1></soap:Body></soap:Envelope>']);
+    expect(res.status).toBe(500);
+    expect(res.text).toContain('<faultcode>soap:Client</faultcode>');
+    expect(res.text).toContain('<error>PayloadTooLarge</error>');
+    await new Promise((r) => setTimeout(r, 100));
     expect(up.received).toHaveLength(0);
   });
 });
