@@ -233,6 +233,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       clearTimeout(cut);
       await Promise.all(Object.values(forwarders).map((f) => f.close()));
       await lastUsed.stop();
+      oauth.close();
       await cache.close();
       await tracing?.shutdown();
     },
@@ -242,6 +243,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.all(Object.values(forwarders).map((f) => f.close()));
       await lastUsed.stop();
+      oauth.close();
       await cache.close();
       await tracing?.shutdown();
     },

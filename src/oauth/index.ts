@@ -14,6 +14,10 @@ import { oauthRoutes } from './routes.js';
 
 /** A grant's "last used" is written at most this often per instance (Apps and Connections). */
 const GRANT_USE_WRITE_MS = 60_000;
+/** Expired codes and refresh tokens are kept this long past their expiry (a replay is recognised until then), */
+const KEEP_EXPIRED_MS = 86_400_000;
+/** and looked for this often by every instance (an idempotent DELETE: a fleet needs no coordination). */
+const PURGE_EVERY_MS = 3_600_000;
 
 export interface OAuth {
   keys: SigningKeys;
@@ -23,6 +27,10 @@ export interface OAuth {
   /** Called once the server listens: the issuer when neither oauth.issuer nor server.publicUrl is set. */
   setListenUrl(url: string): void;
   recordGrantUse(grantId: string): void;
+  /** Deletes codes and refresh tokens expired for longer than a day (also run every hour). */
+  purgeExpired(): Promise<{ codes: number; refreshTokens: number }>;
+  /** Stops the hourly purge. */
+  close(): void;
 }
 
 export function createOAuth(deps: { config: Config; store: Store; logger: Logger }): OAuth {
@@ -33,6 +41,11 @@ export function createOAuth(deps: { config: Config; store: Store; logger: Logger
   const tokens: AccessTokenSettings = { issuer: () => configured || listenUrl, audience: config.oauth.audience, ttlSeconds: config.oauth.accessTokenTtlSeconds };
   const oauthStore = new OAuthStore(store.db);
   const lastWrite = new Map<string, number>();
+  const purgeExpired = () => oauthStore.purgeExpired(new Date(Date.now() - KEEP_EXPIRED_MS).toISOString());
+  const purging = setInterval(() => {
+    purgeExpired().catch((e: Error) => logger.warn('expired oauth codes and refresh tokens not purged; retried next hour', { error: e.message }));
+  }, PURGE_EVERY_MS);
+  purging.unref();
   return {
     keys,
     tokens,
@@ -57,5 +70,7 @@ export function createOAuth(deps: { config: Config; store: Store; logger: Logger
       lastWrite.set(grantId, now);
       oauthStore.touchGrant(grantId).catch((e: Error) => logger.warn('oauth grant last-used not written', { error: e.message }));
     },
+    purgeExpired,
+    close: () => clearInterval(purging),
   };
 }

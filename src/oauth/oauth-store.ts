@@ -231,6 +231,16 @@ export class OAuthStore {
     return Number(r.numUpdatedRows) === 1;
   }
 
+  /**
+   * Deletes codes and refresh tokens that expired before `before` (ISO time). Until then a spent
+   * one presented again is still recognised as a replay; after it, it is only unknown.
+   */
+  async purgeExpired(before: string): Promise<{ codes: number; refreshTokens: number }> {
+    const codes = await this.db.deleteFrom('oauth_codes').where('expires_at', '<', before).executeTakeFirst();
+    const refresh = await this.db.deleteFrom('refresh_tokens').where('expires_at', '<', before).executeTakeFirst();
+    return { codes: Number(codes.numDeletedRows), refreshTokens: Number(refresh.numDeletedRows) };
+  }
+
   async revokeGrant(who: Actor, grantId: string, reason: string): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       const g = await trx.selectFrom('oauth_grants').innerJoin('users', 'users.id', 'oauth_grants.user_id').select(['oauth_grants.id', 'oauth_grants.revoked_at', 'users.organization_id']).where('oauth_grants.id', '=', grantId).executeTakeFirst();

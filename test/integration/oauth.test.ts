@@ -11,6 +11,7 @@ import jwt from 'jsonwebtoken';
 import * as oidc from 'openid-client';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashToken } from '../../src/credentials/token-format.js';
 import { OAuthStore } from '../../src/oauth/oauth-store.js';
 import { SOAP11_NS, TNS } from '../../src/soap/protocol.js';
 import { seedUser, TEST_ACTOR, type SeededUser } from '../helpers/fixtures.js';
@@ -327,6 +328,30 @@ describe('SOAP', () => {
   });
 });
 
+
+describe('expired codes and refresh tokens', () => {
+  it('are deleted once expired for longer than the cutoff, and nothing younger', async () => {
+    const DAY = 86_400_000;
+    const client = await registerClient();
+    const store = oauth();
+    const consentTo = () => store.authorize(TEST_ACTOR, { userId: alice.userId, organizationId: alice.organizationId, clientId: client.id, scope: 'api', redirectUri: REDIRECT, codeChallenge: null });
+    const { code: old } = await consentTo();
+    const { code: fresh, grantId } = await consentTo();
+    await ts.store.db.updateTable('oauth_codes').set({ expires_at: new Date(Date.now() - 2 * DAY).toISOString() }).where('code_hash', '=', hashToken(old)).execute();
+    const oldRefresh = await store.issueRefreshToken(grantId, 'api', -2 * DAY);
+    const freshRefresh = await store.issueRefreshToken(grantId, 'api', DAY);
+    secrets.push(old, fresh, oldRefresh, freshRefresh);
+
+    const purged = await store.purgeExpired(new Date(Date.now() - DAY).toISOString());
+    expect(purged.codes).toBeGreaterThanOrEqual(1);
+    expect(purged.refreshTokens).toBeGreaterThanOrEqual(1);
+    expect(await store.findCode(old)).toBeUndefined();
+    expect(await store.findCode(fresh)).toBeDefined();
+    expect(await store.findRefreshToken(oldRefresh)).toBeUndefined();
+    expect(await store.findRefreshToken(freshRefresh)).toBeDefined();
+    expect(await store.findGrant(grantId)).toBeDefined();
+  });
+});
 describe('secrets', () => {
   it('never appear in a log line', () => {
     expect(secrets.length).toBeGreaterThan(10);
