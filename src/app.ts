@@ -25,6 +25,7 @@ import { sendSoapFault } from './soap/faults.js';
 import { versionOfContentType } from './soap/protocol.js';
 import { restGateway } from './pipeline/rest-gateway.js';
 import { authenticateSoapOrgToken } from './credentials/org-token.js';
+import type { Principal } from './credentials/principal.js';
 import { createOAuth } from './oauth/index.js';
 import { settingsRoutes } from './settings/index.js';
 import { leakedTokenRoutes } from './security/leaked-tokens.js';
@@ -79,10 +80,12 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const readModel = instrumentStore(store.gateway);
   const cache = await openCacheTiers(config, store, logger, readModel);
   const { l1, records, follower } = cache;
-  const lastUsed = recordLastUsed(store.gateway, {
+  const lastUsedOptions = {
     flushIntervalMs: config.lastUsed.flushIntervalMs,
-    onError: (e) => logger.warn('last-used flush failed; retried next interval', { error: (e as Error).message }),
-  });
+    onError: (e: unknown) => logger.warn('last-used flush failed; retried next interval', { error: (e as Error).message }),
+  };
+  const lastUsed = recordLastUsed(store.gateway, lastUsedOptions);
+  const orgTokenLastUsed = recordLastUsed({ recordTokenUse: (uses) => store.gateway.recordOrgTokenUse(uses) }, lastUsedOptions);
 
   const onUpstreamError = (req: IncomingMessage, res: ServerResponse, err: GatehouseError) => {
     const ctx = contexts.get(req);
@@ -111,16 +114,21 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const signIdentity = identitySigner({ ...config.identity, secret: deps.identitySecret });
   // OAuth2 authorization server; its verifier checks access tokens at both edges.
   const oauth = createOAuth({ config, store, logger });
+  // "Last used" of whatever credential a call was judged by, on both surfaces
+  const recordUse = (p: Principal, ip: string | undefined) => {
+    if (p.authKind === 'api-token') lastUsed.record(p.tokenId, ip);
+    else if (p.authKind === 'org-token') orgTokenLastUsed.record(p.tokenId, ip);
+    else oauth.recordGrantUse(p.tokenId);
+  };
   const handleRest = restGateway({
     routes: createRouteTable(config.routes),
     records,
     forwarders,
     signIdentity,
     logger,
-    recordUse: lastUsed.record,
+    recordUse,
     orgTokenDeprecation: deprecationHeaders(config.orgTokens),
     verifyAccessToken: oauth.verify,
-    recordGrantUse: oauth.recordGrantUse,
     abuse,
     clientIp: client.ip,
   });
@@ -139,6 +147,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     verifyAccessToken: oauth.verify,
     abuse,
     clientIp: client.ip,
+    recordUse,
     // Organization tokens: wire `authenticateOrgToken` here once they exist.
   });
 
@@ -232,7 +241,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       await closed;
       clearTimeout(cut);
       await Promise.all(Object.values(forwarders).map((f) => f.close()));
-      await lastUsed.stop();
+      await Promise.all([lastUsed.stop(), orgTokenLastUsed.stop()]);
       oauth.close();
       await cache.close();
       await tracing?.shutdown();
@@ -242,7 +251,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.all(Object.values(forwarders).map((f) => f.close()));
-      await lastUsed.stop();
+      await Promise.all([lastUsed.stop(), orgTokenLastUsed.stop()]);
       oauth.close();
       await cache.close();
       await tracing?.shutdown();

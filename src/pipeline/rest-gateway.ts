@@ -30,14 +30,12 @@ export interface RestGatewayDeps {
   forwarders: Record<string, Forwarder>;
   signIdentity: (p: Principal) => string;
   logger: Logger;
-  /** Batched last-used bookkeeping (store/last-used.ts): memory only on this path. */
-  recordUse?: (tokenId: string, ip: string | undefined) => void;
+  /** The credential's "last used" (a token's batched bookkeeping, a grant's throttled write): memory only on this path. */
+  recordUse?: (principal: Principal, ip: string | undefined) => void;
   /** Sent on every response to an organization-token call (RFC 9745, RFC 8594). */
   orgTokenDeprecation: DeprecationHeaders;
   /** OAuth access tokens (RFC 9068 JWTs) arriving as Authorization: Bearer; absent = not accepted. */
   verifyAccessToken?: AccessTokenVerifier;
-  /** Throttled "last used" of an OAuth grant (Apps and Connections). */
-  recordGrantUse?: (grantId: string) => void;
   /** Failed-authentication limits and the per-token rate (pipeline/abuse.ts). */
   abuse?: AbuseLimits;
   /** The client address (proxy/client-ip.ts); default the peer address. */
@@ -88,6 +86,7 @@ export function restGateway(deps: RestGatewayDeps) {
     ctx.tokenId = principal.tokenId;
     ctx.userId = principal.userId;
     ctx.cacheTier = tier;
+    deps.recordUse?.(principal, req.socket.remoteAddress);
     deps.forwarders[route.upstream]!(req, res, { requestId: ctx.requestId, url, identity: deps.signIdentity(principal) });
   };
 
@@ -153,8 +152,7 @@ export function restGateway(deps: RestGatewayDeps) {
     ctx.userId = principal.userId;
     ctx.organizationId = principal.organizationId;
     ctx.cacheTier = tier;
-    if (oauth) deps.recordGrantUse?.(principal.tokenId);
-    else deps.recordUse?.(principal.tokenId, req.socket.remoteAddress);
+    deps.recordUse?.(principal, req.socket.remoteAddress);
     // Expires within 7 days: say when, on this response whatever the upstream answers
     const expires = tokenExpiresHeader(outcome.expiresAt, now);
     if (expires) res.setHeader(TOKEN_EXPIRES_HEADER, expires);

@@ -44,6 +44,8 @@ export interface SoapGatewayDeps {
   abuse?: AbuseLimits;
   /** The client address (proxy/client-ip.ts); default the peer address. */
   clientIp?: (req: IncomingMessage) => string;
+  /** The credential's "last used", as on REST (memory only on this path). */
+  recordUse?: (principal: Principal, ip: string | undefined) => void;
 }
 
 /** First match wins: the SOAP header element, then WS-Security, then authorizationXml. */
@@ -190,6 +192,7 @@ export function soapGateway(deps: SoapGatewayDeps) {
       ctx.tokenId = principal.tokenId;
       ctx.userId = principal.userId;
       ctx.cacheTier = tier;
+      deps.recordUse?.(principal, req.socket.remoteAddress);
       identity = deps.signIdentity(principal);
     }
 

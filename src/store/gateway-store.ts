@@ -28,6 +28,8 @@ export interface GatewayStore {
   latestChangeId(): Promise<number>;
   /** Writes a batch of token uses; an older use never overwrites a newer one (several instances flush). */
   recordTokenUse(uses: readonly TokenUse[]): Promise<void>;
+  /** The same for organization tokens (last use and address only; no address history). */
+  recordOrgTokenUse(uses: readonly TokenUse[]): Promise<void>;
 }
 
 export class GatewayStoreKysely implements GatewayStore {
@@ -140,6 +142,18 @@ export class GatewayStoreKysely implements GatewayStore {
    * per flush with thousands of active tokens, enough to slow every instance sharing the store.
    * `VALUES` columns are `column1..3` in both SQLite and PostgreSQL.
    */
+  async recordOrgTokenUse(uses: readonly TokenUse[]): Promise<void> {
+    if (uses.length === 0) return;
+    await this.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < uses.length; i += USES_PER_STATEMENT) {
+        const values = sql.join(uses.slice(i, i + USES_PER_STATEMENT).map((u) => sql`(${u.id}, ${u.at}, ${u.ip})`));
+        await sql`update org_api_tokens set last_used_at = v.column2, last_used_ip = v.column3
+          from (values ${values}) as v
+          where org_api_tokens.id = v.column1 and (org_api_tokens.last_used_at is null or org_api_tokens.last_used_at < v.column2)`.execute(trx);
+      }
+    });
+  }
+
   async recordTokenUse(uses: readonly TokenUse[]): Promise<void> {
     if (uses.length === 0) return;
     await this.db.transaction().execute(async (trx) => {

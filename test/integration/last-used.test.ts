@@ -1,7 +1,8 @@
 // last_used_at / last_used_ip through the gateway: batched per interval, flushed on shutdown.
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { seedUser } from '../helpers/fixtures.js';
+import { OrgTokenAdmin } from '../../src/store/org-token-admin.js';
+import { seedOrganization, seedUser, TEST_ACTOR } from '../helpers/fixtures.js';
 import { startTestGateway } from '../helpers/test-gateway.js';
 import { createTestStore, type TestStore } from '../helpers/test-store.js';
 
@@ -38,5 +39,28 @@ describe('last used', () => {
     await request(gw.url).get('/Api/v6/envelope/1').set('apiToken', u.token).expect(200);
     await gw.close();
     expect((await lastUsedOf(u.login, u.tokenId)).lastUsedAt).not.toBeNull();
+  });
+
+  it('is written for organization tokens and for SOAP calls too', async () => {
+    const gw = await startTestGateway({ store: ts.store, storeUrl: ts.url, overrides: { lastUsed: { flushIntervalMs: 3_600_000 } } });
+    // An organization token (deprecated, REST v1..5), used by a colleague of its creator
+    const org = await seedOrganization(ts.store);
+    await ts.store.admin.setOrganizationFeature(TEST_ACTOR, org.name, 'OrganizationApiToken', true);
+    const admin = await seedUser(ts.store, { org: org.name });
+    const orgTokens = new OrgTokenAdmin(ts.store.db);
+    const { token: orgToken, secret } = await orgTokens.create(TEST_ACTOR, admin.login, 'Legacy integration', { enabled: true });
+    await request(gw.url).get('/Api/v5/envelope/1').set('organizationKey', secret).set('userLoginName', admin.login).expect(200);
+    // A user token inside a SOAP message
+    const soapUser = await seedUser(ts.store);
+    const envelope =
+      `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header>` +
+      `<AuthorizationHeader xmlns="http://www.eSignAnyWhere.com/"><apiToken>${soapUser.token}</apiToken></AuthorizationHeader></soap:Header>` +
+      `<soap:Body><GetEnvelopeById_v1 xmlns="http://www.eSignAnyWhere.com/"><envelopeId>1</envelopeId></GetEnvelopeById_v1></soap:Body></soap:Envelope>`;
+    await request(gw.url).post('/api.asmx').set('Content-Type', 'text/xml; charset=utf-8').set('SOAPAction', '"http://www.eSignAnyWhere.com/GetEnvelopeById_v1"').send(envelope).expect(200);
+    await gw.close();
+    const used = (await orgTokens.list(admin.login)).find((t) => t.id === orgToken.id)!;
+    expect(used.lastUsedAt).not.toBeNull();
+    expect(used.lastUsedIp).toMatch(/127\.0\.0\.1/);
+    expect((await lastUsedOf(soapUser.login, soapUser.tokenId)).lastUsedAt).not.toBeNull();
   });
 });
