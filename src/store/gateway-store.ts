@@ -1,6 +1,6 @@
 // store/: the read side that the request pipeline needs (the "model", in node-oauth2-server's
 // sense), implemented once in Kysely for SQLite and PostgreSQL.
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './tables.js';
 import type { ApiTokenRecord, Change, GrantRecord, LoginRecord, OrgApiTokenRecord, OrganizationRecord, RoleRecord, UserRecord } from './records.js';
 
@@ -136,34 +136,26 @@ export class GatewayStoreKysely implements GatewayStore {
     return Number(row?.id ?? 0);
   }
 
+  /** The same for organization tokens: their last use and address only, no address history. */
+  async recordOrgTokenUse(uses: readonly TokenUse[]): Promise<void> {
+    if (uses.length === 0) return;
+    await this.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < uses.length; i += USES_PER_STATEMENT) await setLastUsed(trx, 'org_api_tokens', uses.slice(i, i + USES_PER_STATEMENT));
+    });
+  }
+
   /**
    * Writes a batch of uses in a few statements per chunk of tokens, not a few per token: the
    * benchmark found the per-token form (four statements each) costing seconds of database time
    * per flush with thousands of active tokens, enough to slow every instance sharing the store.
    * `VALUES` columns are `column1..3` in both SQLite and PostgreSQL.
    */
-  async recordOrgTokenUse(uses: readonly TokenUse[]): Promise<void> {
-    if (uses.length === 0) return;
-    await this.db.transaction().execute(async (trx) => {
-      for (let i = 0; i < uses.length; i += USES_PER_STATEMENT) {
-        const values = sql.join(uses.slice(i, i + USES_PER_STATEMENT).map((u) => sql`(${u.id}, ${u.at}, ${u.ip})`));
-        await sql`update org_api_tokens set last_used_at = v.column2, last_used_ip = v.column3
-          from (values ${values}) as v
-          where org_api_tokens.id = v.column1 and (org_api_tokens.last_used_at is null or org_api_tokens.last_used_at < v.column2)`.execute(trx);
-      }
-    });
-  }
-
   async recordTokenUse(uses: readonly TokenUse[]): Promise<void> {
     if (uses.length === 0) return;
     await this.db.transaction().execute(async (trx) => {
       for (let i = 0; i < uses.length; i += USES_PER_STATEMENT) {
         const chunk = uses.slice(i, i + USES_PER_STATEMENT);
-        const values = sql.join(chunk.map((u) => sql`(${u.id}, ${u.at}, ${u.ip})`));
-        // Never move a token's last use backwards (an older batch retried after a newer one)
-        await sql`update api_tokens set last_used_at = v.column2, last_used_ip = v.column3
-          from (values ${values}) as v
-          where api_tokens.id = v.column1 and (api_tokens.last_used_at is null or api_tokens.last_used_at < v.column2)`.execute(trx);
+        await setLastUsed(trx, 'api_tokens', chunk);
 
         // The last few distinct addresses per token, so a user can tell which integration still uses it.
         const withIp = chunk.filter((u): u is TokenUse & { ip: string } => u.ip !== null);
@@ -186,6 +178,15 @@ export class GatewayStoreKysely implements GatewayStore {
 
 /** Uses written per statement: 3 parameters each, well under SQLite's and PostgreSQL's limits. */
 const USES_PER_STATEMENT = 500;
+
+/** One UPDATE for a chunk of uses of `table`'s tokens; never moves a last use backwards (an older batch retried after a newer one). */
+function setLastUsed(trx: Transaction<Database>, table: 'api_tokens' | 'org_api_tokens', chunk: readonly TokenUse[]) {
+  const values = sql.join(chunk.map((u) => sql`(${u.id}, ${u.at}, ${u.ip})`));
+  const column = (name: string) => sql.ref(`${table}.${name}`);
+  return sql`update ${sql.table(table)} set last_used_at = v.column2, last_used_ip = v.column3
+    from (values ${values}) as v
+    where ${column('id')} = v.column1 and (${column('last_used_at')} is null or ${column('last_used_at')} < v.column2)`.execute(trx);
+}
 
 /** How many distinct client addresses are kept per token. */
 export const USAGE_IPS_KEPT = 5;
