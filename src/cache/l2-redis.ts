@@ -81,7 +81,6 @@ export function createRedisClient(cfg: Config['redis'], opts: { waitForConnectio
   return new Redis(cfg.url, common);
 }
 
-/** A Redis URL fit for a log line: the password replaced. */
 /**
  * SUBSCRIBE on a subscriber connection once it is ready. A SUBSCRIBE queued while connecting puts
  * the connection in subscriber mode before ioredis's own ready check runs, which then fails with
@@ -93,6 +92,7 @@ export function subscribeWhenReady(subscriber: RedisClient, channel: string): Pr
   return new Promise((resolve, reject) => subscriber.once('ready', () => subscriber.subscribe(channel).then(resolve, reject)));
 }
 
+/** A Redis URL fit for a log line: the password replaced. */
 export function describeRedis(cfg: Config['redis']): string {
   if (cfg.mode !== 'standalone') return `${cfg.mode} (${(cfg.mode === 'cluster' ? cfg.clusterNodes : cfg.sentinels).length} nodes)`;
   return cfg.url.replace(/\/\/[^@/]*@/, '//***@');

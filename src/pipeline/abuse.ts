@@ -93,6 +93,9 @@ export function parseBlockMessage(message: string): BlockMessage | undefined {
   return undefined;
 }
 
+/** A wait in milliseconds as Retry-After seconds (at least 1). */
+const secondsToWait = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+
 /** This process's block list: addresses and hints refused until their counter's window ends. */
 class BlockList {
   private readonly lru = new LRUCache<string, number>({ max: MAX_BLOCKS, ttlAutopurge: false });
@@ -108,15 +111,13 @@ class BlockList {
   /** Seconds to wait while `key` is blocked, else undefined. */
   retryAfter(key: string): number | undefined {
     const until = this.lru.get(key);
-    return until === undefined ? undefined : Math.max(1, Math.ceil((until - Date.now()) / 1000));
+    return until === undefined ? undefined : secondsToWait(until - Date.now());
   }
 
   get empty(): boolean {
     return Date.now() >= this.lastEnds;
   }
 }
-
-const retryAfter = (res: RateLimiterRes) => Math.max(1, Math.ceil(res.msBeforeNext / 1000));
 
 export function createAbuseLimits(opts: AbuseLimitOptions): AbuseLimits {
   const redisUp = opts.redisUp ?? (() => true);
@@ -192,7 +193,7 @@ export function createAbuseLimits(opts: AbuseLimitOptions): AbuseLimits {
         // Rejected with a RateLimiterRes when the rate is exhausted, with an Error when the store failed
         if (e instanceof Error) return undefined;
         abuseRefusals.inc({ limit: 'token-rate' });
-        return new RateLimited(retryAfter(e as RateLimiterRes));
+        return new RateLimited(secondsToWait((e as RateLimiterRes).msBeforeNext));
       }
     },
   };
