@@ -9,8 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuSeconds } from './lib/procstat.mjs';
-import { load, startServer } from './lib/processes.mjs';
+import { load, loadMeasured, rejectFlood, startServer } from './lib/processes.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '../..');
@@ -26,7 +25,7 @@ const actor = { actor: 'profile' };
 await store.admin.createOrganization(actor, 'Profile');
 await store.admin.createRole(actor, 'Profile', 'Integrators', ['API'], []);
 await store.admin.createUser(actor, 'Profile', 'p@profile.test', ['Integrators']);
-let token = (await store.admin.createApiToken(actor, 'p@profile.test', 'hot', { enabled: true })).secret;
+const token = (await store.admin.createApiToken(actor, 'p@profile.test', 'hot', { enabled: true })).secret;
 const L2 = process.env.PROFILE_L2 === '1';
 const l2Tokens = [];
 for (let i = 0; L2 && i < 500; i++) l2Tokens.push((await store.admin.createApiToken(actor, 'p@profile.test', `l2-${i}`, { enabled: true })).secret);
@@ -49,20 +48,18 @@ const bodyBytes = Number(process.env.PROFILE_BODY_BYTES ?? 0);
 const path = bodyBytes ? '/Api/v6/envelope/send' : '/Api/v6/envelope/123';
 const url = `http://127.0.0.1:${gwPort}${path}`;
 // PROFILE_REJECT=1: the REJECT path instead (a malformed token on every request)
-// (the same flood as run.mjs: malformed strings and token-shaped guesses with a wrong checksum)
+// (the same flood as run.mjs, lib/processes.mjs `rejectFlood`)
 let tokens = L2 ? l2Tokens : undefined;
 if (process.env.PROFILE_REJECT === '1') {
   const { mintToken } = await import(join(ROOT, 'dist/credentials/token-format.js'));
-  const wrongChecksum = (t) => t.slice(0, -1) + (t.at(-1) === 'A' ? 'B' : 'A');
-  tokens = Array.from({ length: 1000 }, (_, i) => (i % 2 ? wrongChecksum(mintToken('user')) : `garbage-${i}`));
+  tokens = rejectFlood(mintToken);
 }
 const directRps = (await load({ url: `http://127.0.0.1:${directPort}${path}`, connections: CONNECTIONS, seconds: 3, bodyBytes })).rps;
 await load({ url, connections: CONNECTIONS, seconds: 2, token, tokens, bodyBytes }); // warm-up
-const cpuBefore = cpuSeconds(gateway.pid);
-const result = await load({ url, connections: CONNECTIONS, seconds: SECONDS, token, tokens, bodyBytes });
+const result = await loadMeasured(gateway.pid, { url, connections: CONNECTIONS, seconds: SECONDS, token, tokens, bodyBytes });
 // CPU per request: steadier than requests/s on a noisy machine (it does not depend on how much of
 // the core the gateway got)
-const cpuPerRequestUs = ((cpuSeconds(gateway.pid) - cpuBefore) / result.requests) * 1e6;
+const cpuPerRequestUs = result.cpuPer10k * 100;
 const exited = new Promise((r) => gateway.on('exit', r));
 gateway.kill('SIGTERM');
 await exited;

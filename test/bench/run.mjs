@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { rssSampler, treeCpuSeconds } from './lib/procstat.mjs';
+import { rssSampler } from './lib/procstat.mjs';
 import { barChart } from './lib/chart.mjs';
-import { children, cpus, load, pin, startServer as start } from './lib/processes.mjs';
+import { children, cpus, load, loadMeasured, pin, rejectFlood, startServer as start } from './lib/processes.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '../..');
@@ -60,11 +60,7 @@ async function main() {
     }))).execute();
   }
   await store.close();
-  // The REJECT flood: malformed strings, and guesses shaped like tokens whose checksum is wrong
-  // (what guessing produces: 1 in 62^6 random guesses has a valid checksum). Neither may cost a
-  // store query: the shape check refuses both without I/O.
-  const wrongChecksum = (t) => t.slice(0, -1) + (t.at(-1) === 'A' ? 'B' : 'A');
-  const garbage = Array.from({ length: 1000 }, (_, i) => (i % 2 ? wrongChecksum(mintToken('user')) : `garbage-${i}`));
+  const garbage = rejectFlood(mintToken);
 
   // --- the servers -------------------------------------------------------------------------
   const directPort = port();
@@ -164,11 +160,9 @@ http {
     }
     for (let r = 0; r < RUNS; r++) {
       for (const c of cells) {
-        const cpu0 = treeCpuSeconds(c.s.pid);
         const rss = rssSampler(c.s.pid);
-        const res = await load(c.job);
-        const peak = rss.stop();
-        c.runs.push({ ...res, cpuPer10k: ((treeCpuSeconds(c.s.pid) - cpu0) / Math.max(1, res.requests)) * 10_000, peakRss: peak });
+        const res = await loadMeasured(c.s.pid, c.job);
+        c.runs.push({ ...res, peakRss: rss.stop() });
       }
     }
     for (const { row, s, runs, queriesBefore } of cells) {
@@ -203,9 +197,7 @@ http {
         if (label.startsWith('quarter') && row !== 'GATEHOUSE L1') continue;
         const runs = [];
         for (let r = 0; r < RUNS; r++) {
-          const cpu0 = treeCpuSeconds(servers[server].pid);
-          const res = await load({ url: servers[server].url + '/Api/v6/envelope/123', connections: CONNECTIONS, seconds: SECONDS, token: hot, rate });
-          runs.push({ ...res, cpuPer10k: ((treeCpuSeconds(servers[server].pid) - cpu0) / Math.max(1, res.requests)) * 10_000 });
+          runs.push(await loadMeasured(servers[server].pid, { url: servers[server].url + '/Api/v6/envelope/123', connections: CONNECTIONS, seconds: SECONDS, token: hot, rate }));
         }
         const m = (k) => median(runs.map((x) => x[k]));
         fixed.push({ load: label, rate, row, rps: m('rps'), p50: m('p50'), p99: m('p99'), p999: m('p999'), cpuPer10k: m('cpuPer10k') });

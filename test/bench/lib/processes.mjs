@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { treeCpuSeconds } from './procstat.mjs';
 
 const LIB = dirname(fileURLToPath(import.meta.url));
 export const cpus = Number(execFileSync('nproc').toString().trim());
@@ -46,4 +47,21 @@ export function load(job) {
     child.stdout.on('data', (d) => (out += d));
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load exited ${code}`))));
   });
+}
+
+/** `load(job)` against the server `pid`, with the CPU seconds that server (and its workers) spent per 10,000 requests. */
+export async function loadMeasured(pid, job) {
+  const cpu0 = treeCpuSeconds(pid);
+  const res = await load(job);
+  return { ...res, cpuPer10k: ((treeCpuSeconds(pid) - cpu0) / Math.max(1, res.requests)) * 10_000 };
+}
+
+/**
+ * The REJECT flood: malformed strings, and guesses shaped like tokens whose checksum is wrong (what
+ * guessing produces: 1 in 62^6 random guesses has a valid checksum). Neither may cost a store query:
+ * the shape check refuses both without I/O. `mintToken` is Gatehouse's (dist/credentials/token-format.js).
+ */
+export function rejectFlood(mintToken, size = 1000) {
+  const wrongChecksum = (t) => t.slice(0, -1) + (t.at(-1) === 'A' ? 'B' : 'A');
+  return Array.from({ length: size }, (_, i) => (i % 2 ? wrongChecksum(mintToken('user')) : `garbage-${i}`));
 }
