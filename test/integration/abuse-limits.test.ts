@@ -9,6 +9,7 @@ import { seedUser, type SeededUser } from '../helpers/fixtures.js';
 import { SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-server.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 import { createTestStore, type TestStore } from '../helpers/test-store.js';
+import { GET_ENVELOPE_HEADERS, getEnvelopeByIdCall } from '../helpers/soap-messages.js';
 
 let ts: TestStore;
 let alice: SeededUser;
@@ -49,10 +50,6 @@ const unknownToken = () => {
   return t;
 };
 
-const soapCall = (token: string) =>
-  `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header>` +
-  `<AuthorizationHeader xmlns="http://www.eSignAnyWhere.com/"><apiToken>${token}</apiToken></AuthorizationHeader></soap:Header>` +
-  `<soap:Body><GetEnvelopeById_v1 xmlns="http://www.eSignAnyWhere.com/"><envelopeId>1</envelopeId></GetEnvelopeById_v1></soap:Body></soap:Envelope>`;
 
 describe('failed authentications per client address', () => {
   it('end in 429 with Retry-After in the REST error body, for every token from that address', async () => {
@@ -144,11 +141,7 @@ describe('on the SOAP surface', () => {
   it('failed guesses end in a 429 SOAP Fault with Retry-After', async () => {
     const g = await gateway({ failuresPerIp: 3 });
     const post = (token: string) =>
-      request(g.url)
-        .post('/api.asmx')
-        .set('Content-Type', 'text/xml; charset=utf-8')
-        .set('SOAPAction', '"http://www.eSignAnyWhere.com/GetEnvelopeById_v1"')
-        .send(soapCall(token));
+      request(g.url).post('/api.asmx').set(GET_ENVELOPE_HEADERS).send(getEnvelopeByIdCall(token));
     for (let i = 0; i < 3; i++) expect((await post(unknownToken())).text).toContain('CredentialUnknown');
     const res = await post(alice.token);
     expect(res.status).toBe(429);

@@ -13,6 +13,7 @@ import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recor
 import { startOwnRedis, uniquePrefix } from '../helpers/redis-server.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 import { createTestStore, TEST_DB, type TestStore } from '../helpers/test-store.js';
+import { GET_ENVELOPE_HEADERS, getEnvelopeByIdCall } from '../helpers/soap-messages.js';
 
 const TNS = 'http://www.eSignAnyWhere.com/';
 let ts: TestStore;
@@ -35,11 +36,9 @@ afterAll(async () => {
   await ts?.drop();
 });
 
-const soapEnvelope = () =>
-  `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header><AuthorizationHeader xmlns="${TNS}"><apiToken>${alice.token}</apiToken></AuthorizationHeader></soap:Header>` +
-  `<soap:Body><GetEnvelopeById_v1 xmlns="${TNS}"><envelopeId>1</envelopeId></GetEnvelopeById_v1></soap:Body></soap:Envelope>`;
+const soapEnvelope = () => getEnvelopeByIdCall(alice.token);
 const rest = () => request(gw.url).get('/Api/v6/envelope/1').set('apiToken', alice.token);
-const soap = () => request(gw.url).post('/api.asmx').set('Content-Type', 'text/xml; charset=utf-8').set('SOAPAction', `"${TNS}GetEnvelopeById_v1"`).send(soapEnvelope());
+const soap = () => request(gw.url).post('/api.asmx').set(GET_ENVELOPE_HEADERS).send(soapEnvelope());
 
 /** A raw call (REST GET or SOAP POST) that reports whether the response arrived whole. */
 function wholeResponse(surface: 'rest' | 'soap' = 'rest'): Promise<{ status: number; complete: boolean }> {

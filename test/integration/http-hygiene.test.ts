@@ -9,6 +9,7 @@ import { seedUser, type SeededUser } from '../helpers/fixtures.js';
 import { rawExchange, startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 import { createTestStore, type TestStore } from '../helpers/test-store.js';
+import { GET_ENVELOPE_HEADERS, getEnvelopeByIdCall } from '../helpers/soap-messages.js';
 
 let ts: TestStore;
 let up: RecordingUpstream;
@@ -144,11 +145,9 @@ describe('body limits for chunked bodies (no Content-Length), counted as they st
   });
 
   it('SOAP: a Fault with PayloadTooLarge once the message passes the SOAP limit', async () => {
-    const head =
-      `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header>` +
-      `<AuthorizationHeader xmlns="http://www.eSignAnyWhere.com/"><apiToken>${alice.token}</apiToken></AuthorizationHeader></soap:Header>` +
-      `<soap:Body><GetEnvelopeById_v1 xmlns="http://www.eSignAnyWhere.com/"><envelopeId>`;
-    const res = await postChunked('/api.asmx', { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: '"http://www.eSignAnyWhere.com/GetEnvelopeById_v1"' }, [head, '1'.repeat(1500), '2'.repeat(1500), '</envelopeId></GetEnvelopeById_v1></soap:Body></soap:Envelope>']);
+    const message = getEnvelopeByIdCall(alice.token, '1'.repeat(3000));
+    const chunks = Array.from({ length: Math.ceil(message.length / 1000) }, (_, i) => message.slice(i * 1000, (i + 1) * 1000));
+    const res = await postChunked('/api.asmx', GET_ENVELOPE_HEADERS, chunks);
     expect(res.status).toBe(500);
     expect(res.text).toContain('<faultcode>soap:Client</faultcode>');
     expect(res.text).toContain('<error>PayloadTooLarge</error>');

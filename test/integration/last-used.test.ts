@@ -5,6 +5,7 @@ import { OrgTokenAdmin } from '../../src/store/org-token-admin.js';
 import { seedOrganization, seedUser, TEST_ACTOR } from '../helpers/fixtures.js';
 import { startTestGateway } from '../helpers/test-gateway.js';
 import { createTestStore, type TestStore } from '../helpers/test-store.js';
+import { GET_ENVELOPE_HEADERS, getEnvelopeByIdCall } from '../helpers/soap-messages.js';
 
 let ts: TestStore;
 beforeAll(async () => {
@@ -52,11 +53,7 @@ describe('last used', () => {
     await request(gw.url).get('/Api/v5/envelope/1').set('organizationKey', secret).set('userLoginName', admin.login).expect(200);
     // A user token inside a SOAP message
     const soapUser = await seedUser(ts.store);
-    const envelope =
-      `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header>` +
-      `<AuthorizationHeader xmlns="http://www.eSignAnyWhere.com/"><apiToken>${soapUser.token}</apiToken></AuthorizationHeader></soap:Header>` +
-      `<soap:Body><GetEnvelopeById_v1 xmlns="http://www.eSignAnyWhere.com/"><envelopeId>1</envelopeId></GetEnvelopeById_v1></soap:Body></soap:Envelope>`;
-    await request(gw.url).post('/api.asmx').set('Content-Type', 'text/xml; charset=utf-8').set('SOAPAction', '"http://www.eSignAnyWhere.com/GetEnvelopeById_v1"').send(envelope).expect(200);
+    await request(gw.url).post('/api.asmx').set(GET_ENVELOPE_HEADERS).send(getEnvelopeByIdCall(soapUser.token)).expect(200);
     await gw.close();
     const used = (await orgTokens.list(admin.login)).find((t) => t.id === orgToken.id)!;
     expect(used.lastUsedAt).not.toBeNull();
