@@ -56,9 +56,10 @@ export function createRedisClient(cfg: Config['redis'], opts: { waitForConnectio
     connectTimeout: 2000,
     retryStrategy: (times) => Math.min(50 * times, 1000),
     lazyConnect: false,
-    // Commands issued in the same tick (concurrent requests' look-ups) go out in one write and
-    // come back in one read: fewer syscalls per request on the L2 path. Not for the subscriber.
-    enableAutoPipelining: !opts.waitForConnection,
+    // No auto-pipelining: the L2 look-ups of a turn already go out as one MGET (RedisTier's
+    // `reads`), and wrapping that one command in an automatic pipeline doubled the CPU of an L2
+    // hit (13–16 vs 7–8 µs per look-up in batches of 11, test/bench/README.md).
+    enableAutoPipelining: false,
   };
   const fromUrl = cfg.url ? new URL(cfg.url) : undefined;
   const auth = {
@@ -70,7 +71,8 @@ export function createRedisClient(cfg: Config['redis'], opts: { waitForConnectio
   if (cfg.mode === 'cluster') {
     return new Cluster(cfg.clusterNodes, {
       enableOfflineQueue: common.enableOfflineQueue,
-      enableAutoPipelining: common.enableAutoPipelining,
+      // A Cluster reads one GET per key (an MGET cannot cross slots): pipelined per node, one write each.
+      enableAutoPipelining: !opts.waitForConnection,
       clusterRetryStrategy: (times) => Math.min(50 * times, 1000),
       redisOptions: { ...common, username: auth.username, password: auth.password, tls: auth.tls },
     });

@@ -64,7 +64,7 @@ const exited = new Promise((r) => gateway.on('exit', r));
 gateway.kill('SIGTERM');
 await exited;
 direct.kill();
-console.log(`${process.env.PROFILE_REJECT === '1' ? 'REJECT' : L2 ? 'L2' : 'L1'} ${bodyBytes ? `POST ${bodyBytes} B` : 'small GET'}: ${Math.round(result.rps)} req/s (${(result.rps / directRps).toFixed(3)}× DIRECT ${Math.round(directRps)}), p50 ${result.p50} ms, p99 ${result.p99} ms, gateway CPU ${cpuPerRequestUs.toFixed(0)} µs/request, non-2xx ${result.non2xx}`);
+console.log(`${process.env.PROFILE_REJECT === '1' ? 'REJECT' : L2 ? 'L2' : 'L1'} ${bodyBytes ? `POST ${bodyBytes} B` : 'small GET'}: ${Math.round(result.rps)} req/s (${(result.rps / directRps).toFixed(3)}× DIRECT ${Math.round(directRps)}), p50 ${result.p50} ms, p99 ${result.p99} ms, gateway CPU ${cpuPerRequestUs.toFixed(0)} µs/request, ${result.syscallsPerRequest.toFixed(2)} read/write syscalls/request, non-2xx ${result.non2xx}`);
 if (!PROFILE) process.exit(0);
 
 // Self time per function (name + file:line), from the sampled profile

@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { treeCpuSeconds } from './procstat.mjs';
+import { treeCpuSeconds, treeSyscalls } from './procstat.mjs';
 
 const LIB = dirname(fileURLToPath(import.meta.url));
 export const cpus = Number(execFileSync('nproc').toString().trim());
@@ -52,8 +52,10 @@ export function load(job) {
 /** `load(job)` against the server `pid`, with the CPU seconds that server (and its workers) spent per 10,000 requests. */
 export async function loadMeasured(pid, job) {
   const cpu0 = treeCpuSeconds(pid);
+  const calls0 = treeSyscalls(pid);
   const res = await load(job);
-  return { ...res, cpuPer10k: ((treeCpuSeconds(pid) - cpu0) / Math.max(1, res.requests)) * 10_000 };
+  const requests = Math.max(1, res.requests);
+  return { ...res, cpuPer10k: ((treeCpuSeconds(pid) - cpu0) / requests) * 10_000, syscallsPerRequest: (treeSyscalls(pid) - calls0) / requests };
 }
 
 /**

@@ -49,8 +49,17 @@ function overTree(pid, measure) {
   return sum;
 }
 
+/** Read-like and write-like system calls a process has made (syscr, syscw): each costs a kernel entry. */
+export function syscalls(pid) {
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+  return Number(/syscr: (\d+)/.exec(io)[1]) + Number(/syscw: (\d+)/.exec(io)[1]);
+}
+
 /** CPU seconds of a process and its descendants. */
 export const treeCpuSeconds = (pid) => overTree(pid, cpuSeconds);
+
+/** Read and write system calls of a process and its descendants. */
+export const treeSyscalls = (pid) => overTree(pid, syscalls);
 
 /** Resident memory of a process and its descendants. */
 export const treeRssBytes = (pid) => overTree(pid, rssBytes);
