@@ -5,10 +5,11 @@
 // --cpu-prof, loads it for PROFILE_SECONDS with autocannon, stops it, and prints the functions
 // with the most self time (the .cpuprofile is kept for a flame graph in Chrome DevTools).
 // Servers on CPU 1, load on CPU 0, as in run.mjs.
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { l2Config, seedStore, startGateway } from './lib/gateway-fixture.mjs';
 import { load, loadMeasured, rejectFlood, startServer } from './lib/processes.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -17,32 +18,17 @@ const SECONDS = Number(process.env.PROFILE_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const PROFILE = process.env.PROFILE !== '0';
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-profile-'));
-const db = join(dir, 'gatehouse.db');
-const { openStore } = await import(join(ROOT, 'dist/store/index.js'));
-const store = openStore(`sqlite:${db}`);
-await store.migrate();
-const actor = { actor: 'profile' };
-await store.admin.createOrganization(actor, 'Profile');
-await store.admin.createRole(actor, 'Profile', 'Integrators', ['API'], []);
-await store.admin.createUser(actor, 'Profile', 'p@profile.test', ['Integrators']);
-const token = (await store.admin.createApiToken(actor, 'p@profile.test', 'hot', { enabled: true })).secret;
 const L2 = process.env.PROFILE_L2 === '1';
-const l2Tokens = [];
-for (let i = 0; L2 && i < 500; i++) l2Tokens.push((await store.admin.createApiToken(actor, 'p@profile.test', `l2-${i}`, { enabled: true })).secret);
-await store.close();
+const { dbUrl, hot: token, many: l2Tokens } = await seedStore(ROOT, dir, L2 ? 500 : 0);
 
 const directPort = 18990 + Math.floor(Math.random() * 5);
 const direct = await startServer('direct', process.execPath, [join(HERE, 'lib/direct.mjs'), String(directPort)]);
 const gwPort = directPort + 10;
-const keyFile = join(dir, 'oauth.pem');
-const { generateKeyPairSync } = await import('node:crypto');
-writeFileSync(keyFile, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
 // PROFILE_CONFIG: extra config (JSON) to compare a change, e.g. '{"log":{"access":false}}'
-const l2Config = L2 ? { cache: { l1MaxEntries: 100, l1TtlMs: 100, negativeTtlMs: 0 }, redis: { url: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0', keyPrefix: `profile-${process.pid}:` } } : {};
-writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...l2Config, ...JSON.parse(process.env.PROFILE_CONFIG ?? '{}'), oauth: { signingKeyFile: keyFile } }));
-const gateway = await startServer('gateway', process.execPath, [...(PROFILE ? ['--cpu-prof', '--cpu-prof-dir', dir] : []), join(ROOT, 'dist/main.js')], {
-  PORT: String(gwPort), HOST: '127.0.0.1', DATABASE_URL: `sqlite:${db}`, UPSTREAM_URL: `http://127.0.0.1:${directPort}`,
-  IDENTITY_SECRET: 'profile-'.repeat(6), GATEHOUSE_CONFIG: join(dir, 'config.json'), NODE_ENV: 'production', LOG_LEVEL: 'info',
+const gateway = await startGateway({
+  name: 'gateway', build: join(ROOT, 'dist'), dir, port: gwPort, dbUrl, upstream: `http://127.0.0.1:${directPort}`,
+  config: { ...(L2 ? l2Config(`profile-${process.pid}:`) : {}), ...JSON.parse(process.env.PROFILE_CONFIG ?? '{}') },
+  nodeArgs: PROFILE ? ['--cpu-prof', '--cpu-prof-dir', dir] : [],
 });
 const bodyBytes = Number(process.env.PROFILE_BODY_BYTES ?? 0);
 const path = bodyBytes ? '/Api/v6/envelope/send' : '/Api/v6/envelope/123';

@@ -3,14 +3,15 @@
 // connections and duration, and each figure is the median of RUNS runs, also shown as a ratio to
 // DIRECT. Writes test/bench/results/latest.{md,json,svg}. Not part of `npm test`.
 import { execFileSync } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { rssSampler } from './lib/procstat.mjs';
 import { barChart } from './lib/chart.mjs';
+import { l2Config, startGateway } from './lib/gateway-fixture.mjs';
 import { children, cpus, load, loadMeasured, pin, rejectFlood, startServer as start } from './lib/processes.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -109,18 +110,10 @@ http {
     servers.NGINX = { url, pid: children.at(-1).pid };
   }
 
-  const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
-  // Production mode wants an OAuth signing key from a file.
-  const keyFile = join(tmpdir(), `gatehouse-bench-oauth-${process.pid}.pem`);
-  writeFileSync(keyFile, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
-  const gateway = async (name, config, env = {}) => {
+  const gatewayDir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
+  const gateway = async (name, config) => {
     const p = port();
-    const cfgFile = join(tmpdir(), `gatehouse-bench-${name}-${process.pid}.json`);
-    writeFileSync(cfgFile, JSON.stringify({ ...config, oauth: { signingKeyFile: keyFile } }));
-    const child = await start(name, process.execPath, [join(ROOT, 'dist/main.js')], {
-      PORT: String(p), HOST: '127.0.0.1', DATABASE_URL: dbUrl, UPSTREAM_URL: directUrl,
-      IDENTITY_SECRET: 'bench-'.repeat(8), GATEHOUSE_CONFIG: cfgFile, NODE_ENV: 'production', LOG_LEVEL: 'info', ...env,
-    });
+    const child = await startGateway({ name, build: join(ROOT, 'dist'), dir: gatewayDir, port: p, dbUrl, upstream: directUrl, config });
     return { url: `http://127.0.0.1:${p}`, pid: child.pid };
   };
   servers.GATEHOUSE = await gateway('gatehouse', {});
@@ -132,7 +125,7 @@ http {
   // L2: round-robin over more tokens than L1 holds, so every look-up misses L1 and hits Redis.
   // SCALING: the L1 row again with two workers (node:cluster) on the same core; see the report
   servers.GATEHOUSE_2W = await gateway('gatehouse-2w', { server: { workers: 2 } });
-  servers.GATEHOUSE_L2 = await gateway('gatehouse-l2', { cache: { l1MaxEntries: 100, l1TtlMs: 100, negativeTtlMs: 0 }, redis: { keyPrefix: `bench-${schema}:` } }, { REDIS_URL: redisUrl });
+  servers.GATEHOUSE_L2 = await gateway('gatehouse-l2', l2Config(`bench-${schema}:`));
 
   const plan = [
     ['DIRECT', 'DIRECT', {}],

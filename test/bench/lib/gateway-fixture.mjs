@@ -1,0 +1,45 @@
+// A gateway to measure, for profile.mjs and ab.mjs: a SQLite store with one organization, one
+// user and its tokens, an OAuth signing key (production mode wants one from a file), and
+// `dist/main.js` (or another build's) started on CPU 1 with a config file of the caller's.
+import { generateKeyPairSync } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer } from './processes.mjs';
+
+/**
+ * `sqlite:<dir>/gatehouse.db`, migrated, with a user whose role grants API access: `hot`, its one
+ * token, and `many`, `manyCount` more (round-robin over more tokens than L1 holds misses L1).
+ */
+export async function seedStore(root, dir, manyCount = 0) {
+  const dbUrl = `sqlite:${join(dir, 'gatehouse.db')}`;
+  const { openStore } = await import(join(root, 'dist/store/index.js'));
+  const store = openStore(dbUrl);
+  await store.migrate();
+  const actor = { actor: 'bench' };
+  await store.admin.createOrganization(actor, 'Bench');
+  await store.admin.createRole(actor, 'Bench', 'Integrators', ['API'], []);
+  await store.admin.createUser(actor, 'Bench', 'p@bench.test', ['Integrators']);
+  const hot = (await store.admin.createApiToken(actor, 'p@bench.test', 'hot', { enabled: true })).secret;
+  const many = [];
+  for (let i = 0; i < manyCount; i++) many.push((await store.admin.createApiToken(actor, 'p@bench.test', `many-${i}`, { enabled: true })).secret);
+  await store.close();
+  return { dbUrl, hot, many };
+}
+
+/** Starts `<build>/main.js` on CPU 1 against `upstream`, with `config` (the OAuth key added) as its config file. */
+export async function startGateway({ name, build, dir, port, dbUrl, upstream, config = {}, nodeArgs = [] }) {
+  const keyFile = join(dir, `${name}-oauth.pem`);
+  writeFileSync(keyFile, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  const configFile = join(dir, `${name}.json`);
+  writeFileSync(configFile, JSON.stringify({ ...config, oauth: { signingKeyFile: keyFile } }));
+  return startServer(name, process.execPath, [...nodeArgs, join(build, 'main.js')], {
+    PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: dbUrl, UPSTREAM_URL: upstream,
+    IDENTITY_SECRET: 'bench-'.repeat(8), GATEHOUSE_CONFIG: configFile, NODE_ENV: 'production', LOG_LEVEL: 'info',
+  });
+}
+
+/** The L2 row's cache: an L1 too small for the tokens it is loaded with, Redis behind it. */
+export const l2Config = (keyPrefix) => ({
+  cache: { l1MaxEntries: 100, l1TtlMs: 100, negativeTtlMs: 0 },
+  redis: { url: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0', keyPrefix },
+});
