@@ -18,6 +18,7 @@ import { openApiDocument } from './openapi.js';
 import { expiresSoon } from '../policy/token-expiry.js';
 import { isRollOverlap, ROLL_OVERLAPS } from '../store/token-lifecycle.js';
 import { hashPassword, PASSWORD_MAX, passwordProblem, verifyPassword } from './password.js';
+import type { App, Me, OrgToken, OrgTokens, Token } from './wire.js';
 import type { PlatformSessionVerifier } from './platform-session.js';
 import { apiPermissionOf, orgTokenSection } from './sections.js';
 import { clearSessionCookie, requireCsrf, requireSession, sessionOf, setSessionCookie } from './session.js';
@@ -67,7 +68,7 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
 
 // --- views -------------------------------------------------------------------------------------
 
-function orgTokenJson(t: OrgTokenView) {
+function orgTokenJson(t: OrgTokenView): OrgToken {
   return { id: t.id, name: t.name, hint: t.hint, enabled: t.enabled, createdAt: t.createdAt, lastUsedAt: t.lastUsedAt, lastUsedIp: t.lastUsedIp };
 }
 
@@ -76,7 +77,7 @@ interface TokenLifecycleFacts {
   lastUsedIps: { ip: string; lastUsedAt: string }[];
 }
 
-function tokenJson(t: ApiTokenView, facts: TokenLifecycleFacts = { revokedAt: undefined, lastUsedIps: [] }) {
+function tokenJson(t: ApiTokenView, facts: TokenLifecycleFacts = { revokedAt: undefined, lastUsedIps: [] }): Token {
   return {
     id: t.id,
     name: t.name,
@@ -94,7 +95,7 @@ function tokenJson(t: ApiTokenView, facts: TokenLifecycleFacts = { revokedAt: un
   };
 }
 
-function appJson(a: AppView) {
+function appJson(a: AppView): App {
   return { id: a.grantId, clientId: a.clientId, name: a.name, description: a.description, logoUrl: a.logoUrl, scopes: a.scopes, firstAuthorizedAt: a.firstAuthorizedAt, lastUsedAt: a.lastUsedAt };
 }
 
@@ -111,7 +112,7 @@ export function settingsApi(opts: SettingsApiOptions): Router {
     return roles.filter((r): r is RoleRecord => !!r);
   }
 
-  async function me(res: Response) {
+  async function me(res: Response): Promise<Me> {
     const s = sessionOf(res);
     const [org, roles] = await Promise.all([store.gateway.findOrganization(s.organizationId), rolesOf(s.userId)]);
     return {
@@ -276,7 +277,8 @@ export function settingsApi(opts: SettingsApiOptions): Router {
   api.get('/org-tokens', async (_req, res) => {
     const section = await orgSection(res);
     const tokens = section.enabled ? await orgTokenAdmin.list(sessionOf(res).loginName) : [];
-    res.json({ section, tokens: tokens.map(orgTokenJson) });
+    const body: OrgTokens = { section, tokens: tokens.map(orgTokenJson) };
+    res.json(body);
   });
   api.post('/org-tokens', async (req, res) => {
     await requireOrgSection(res);

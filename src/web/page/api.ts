@@ -1,50 +1,8 @@
 // web/page: the settings JSON API as the page uses it. Same-origin fetches; the CSRF token from
 // /me goes on every request that changes something.
-export interface Me {
-  user: { id: string; loginName: string; organization: { id: string; name: string } };
-  apiPermission: 'allowed' | 'denied' | 'not-granted';
-  csrfToken: string;
-  sessionExpiresAt: string;
-}
-export interface Token {
-  id: string;
-  name: string;
-  hint: string;
-  origin: 'minted' | 'legacy';
-  enabled: boolean;
-  expiresAt: string | null;
-  createdAt: string;
-  lastUsedAt: string | null;
-  lastUsedIp: string | null;
-  lastUsedIps: { ip: string; lastUsedAt: string }[];
-  expiresSoon: boolean;
-  revoked: boolean;
-}
-export interface OrgToken {
-  id: string;
-  name: string;
-  hint: string;
-  enabled: boolean;
-  createdAt: string;
-  lastUsedAt: string | null;
-  lastUsedIp: string | null;
-}
-export interface OrgTokens {
-  section: { visible: boolean; enabled: boolean; reason: string | null; warning: string };
-  tokens: OrgToken[];
-}
-
-/** An OAuth application the user authorized (one grant). */
-export interface App {
-  id: string;
-  clientId: string;
-  name: string;
-  description: string;
-  logoUrl: string | null;
-  scopes: string[];
-  firstAuthorizedAt: string;
-  lastUsedAt: string | null;
-}
+// The bodies' types are the server's own (settings/wire.ts).
+import type { App, Me, OrgToken, OrgTokens, Token } from '../../settings/wire.js';
+export type { App, Me, OrgToken, OrgTokens, Token } from '../../settings/wire.js';
 
 export class ApiError extends Error {
   constructor(
