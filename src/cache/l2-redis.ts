@@ -57,8 +57,8 @@ export function createRedisClient(cfg: Config['redis'], opts: { waitForConnectio
     retryStrategy: (times) => Math.min(50 * times, 1000),
     lazyConnect: false,
     // No auto-pipelining: the L2 look-ups of a turn already go out as one MGET (RedisTier's
-    // `reads`), and wrapping that one command in an automatic pipeline doubled the CPU of an L2
-    // hit (13–16 vs 7–8 µs per look-up in batches of 11, test/bench/README.md).
+    // `reads`), and wrapping that one command in an automatic pipeline doubled the CPU of each L2
+    // look-up (13–16 vs 7–8 µs in batches of 11, test/bench/README.md).
     enableAutoPipelining: false,
   };
   const fromUrl = cfg.url ? new URL(cfg.url) : undefined;
