@@ -221,6 +221,15 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     server.emit('request', req, res);
   });
 
+  /** After the server has closed: upstream pools, last-used flushes, the OAuth purge timer, cache tiers, tracing. */
+  const release = async () => {
+    await Promise.all(Object.values(forwarders).map((f) => f.close()));
+    await Promise.all([lastUsed.stop(), orgTokenLastUsed.stop()]);
+    oauth.close();
+    await cache.close();
+    await tracing?.shutdown();
+  };
+
   await new Promise<void>((resolve) => server.listen(config.server.port, config.server.host, resolve));
   const { port } = server.address() as AddressInfo;
   const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
@@ -240,21 +249,13 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       const cut = setTimeout(() => server.closeAllConnections(), config.shutdown.timeoutMs);
       await closed;
       clearTimeout(cut);
-      await Promise.all(Object.values(forwarders).map((f) => f.close()));
-      await Promise.all([lastUsed.stop(), orgTokenLastUsed.stop()]);
-      oauth.close();
-      await cache.close();
-      await tracing?.shutdown();
+      await release();
     },
     async close() {
       readiness.draining = true;
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await Promise.all(Object.values(forwarders).map((f) => f.close()));
-      await Promise.all([lastUsed.stop(), orgTokenLastUsed.stop()]);
-      oauth.close();
-      await cache.close();
-      await tracing?.shutdown();
+      await release();
     },
   };
 }
