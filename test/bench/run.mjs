@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { rssSampler } from './lib/procstat.mjs';
 import { barChart } from './lib/chart.mjs';
-import { l2Config, startGateway } from './lib/gateway-fixture.mjs';
+import { l2Config, SMALL_L1, startGateway } from './lib/gateway-fixture.mjs';
 import { children, cpus, load, loadMeasured, pin, rejectFlood, startServer as start } from './lib/processes.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -121,7 +121,7 @@ http {
   // would then refuse every later row sent to the same instance from the same address.
   servers.GATEHOUSE_REJECT = await gateway('gatehouse-reject', {});
   // STORE: an L1 too small for the cold tokens, so every call reads PostgreSQL.
-  servers.GATEHOUSE_STORE = await gateway('gatehouse-store', { cache: { l1MaxEntries: 100, l1TtlMs: 100, negativeTtlMs: 0 } });
+  servers.GATEHOUSE_STORE = await gateway('gatehouse-store', { cache: SMALL_L1 });
   // L2: round-robin over more tokens than L1 holds, so every look-up misses L1 and hits Redis.
   // SCALING: the L1 row again with two workers (node:cluster) on the same core; see the report
   servers.GATEHOUSE_2W = await gateway('gatehouse-2w', { server: { workers: 2 } });

@@ -38,8 +38,11 @@ export async function startGateway({ name, build, dir, port, dbUrl, upstream, co
   });
 }
 
-/** The L2 row's cache: an L1 too small for the tokens it is loaded with, Redis behind it. */
+/** An L1 too small for the tokens the L2 and STORE rows are loaded with: every token look-up misses it. */
+export const SMALL_L1 = { l1MaxEntries: 100, l1TtlMs: 100, negativeTtlMs: 0 };
+
+/** The L2 row's cache: the small L1, Redis behind it. */
 export const l2Config = (keyPrefix) => ({
-  cache: { l1MaxEntries: 100, l1TtlMs: 100, negativeTtlMs: 0 },
+  cache: SMALL_L1,
   redis: { url: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0', keyPrefix },
 });
