@@ -50,7 +50,6 @@ const unknownToken = () => {
   return t;
 };
 
-
 describe('failed authentications per client address', () => {
   it('end in 429 with Retry-After in the REST error body, for every token from that address', async () => {
     const g = await gateway({ failuresPerIp: 5 });

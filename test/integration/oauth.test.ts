@@ -328,7 +328,6 @@ describe('SOAP', () => {
   });
 });
 
-
 describe('expired codes and refresh tokens', () => {
   it('are deleted once expired for longer than the cutoff, and nothing younger', async () => {
     const DAY = 86_400_000;
