@@ -121,7 +121,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     else oauth.recordGrantUse(p.tokenId);
   };
   const handleRest = restGateway({
-    routes: createRouteTable(config.routes),
+    routes: createRouteTable(config.routes, config.rest.defaultUpstream),
     records,
     forwarders,
     signIdentity,

@@ -80,7 +80,11 @@ export const configSchema = z
     }),
     routes: z
       .record(z.string().regex(/^[A-Za-z0-9_-]+$/), z.enum(UPSTREAM_NAMES))
-      .describe('First path segment after `/Api/v{N}/` → upstream name.'),
+      .describe('Overrides: first path segment after `/Api/v{N}/` (any case) → upstream name; a resource not listed goes to `rest.defaultUpstream`.'),
+    // The REST surface (proxy/routes.ts): every resource of every version is forwarded; `routes` only splits upstreams.
+    rest: z
+      .object({ defaultUpstream: z.enum(UPSTREAM_NAMES).describe('Upstream of every `/Api/v{N}/<resource>` that `routes` does not send elsewhere.') })
+      .default({ defaultUpstream: 'envelope' }),
     proxy: z.object({
       timeoutMs: z.coerce.number().int().min(1).describe('Upstream response timeout; past it the caller gets 504.'),
       maxSockets: z.coerce.number().int().min(1).describe('Keep-alive connections per upstream.'),

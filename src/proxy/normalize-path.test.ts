@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { normalizePath } from './normalize-path.js';
-import { createRouteTable } from './routes.js';
 
 describe('normalizePath', () => {
   it.each([
@@ -33,23 +32,4 @@ describe('normalizePath', () => {
   ])('refuses %s', (raw) => {
     expect(normalizePath(raw)).toEqual({ ok: false });
   });
-});
-
-describe('route table', () => {
-  const table = createRouteTable({ envelope: 'envelope', template: 'template', version: 'envelope' });
-  it.each([
-    ['GET', '/Api/v6/envelope/1', { version: 6, resource: 'envelope', path: '/Api/v6/envelope/1', isPublic: false }],
-    ['GET', '/api/V6/envelope/1', { version: 6, path: '/Api/v6/envelope/1' }],
-    ['GET', '/API/v6.0/Envelope/1', { version: 6, resource: 'envelope', path: '/Api/v6/Envelope/1' }],
-    ['GET', '/Api/v1/template/x', { version: 1, upstream: 'template' }],
-    ['GET', '/Api/v3/version', { isPublic: true }],
-    ['POST', '/Api/v3/version', { isPublic: false }],
-    ['GET', '/Api/v3/version/x', { isPublic: false }],
-  ])('%s %s', (method, path, expected) => {
-    expect(table(method, path)).toMatchObject(expected);
-  });
-  it.each(['/Api/v7/envelope/1', '/Api/v0/envelope/1', '/Api/v6.1/envelope/1', '/Api/v6/unknown', '/Api/v6', '/Api/envelope'])(
-    'no route for %s',
-    (path) => expect(table('GET', path)).toBeUndefined(),
-  );
 });

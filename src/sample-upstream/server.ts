@@ -1,6 +1,8 @@
 // sample-upstream/: a small envelope/template/file service for trying Gatehouse out and for the
-// tests. It trusts nothing but a valid X-Gatehouse-Identity (401 without it) and echoes the
-// identity it was told, so a caller sees exactly what the platform would see.
+// tests. It trusts nothing but a valid X-Gatehouse-Identity (401 without it; only `version` is
+// public) and echoes the identity it was told, so a caller sees exactly what the platform would
+// see. It answers every resource: envelope, template and file with sample records,
+// `authorization` with who the caller is, any other with an echo of the call.
 import { createHash } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,7 +18,7 @@ export interface SampleUpstreamOptions {
 }
 
 export const SAMPLE_VERSION = '26.11.0-sample';
-const ROUTE = /^\/Api\/v(\d+)\/([a-z]+)(?:\/([^/?]*))?/i;
+const ROUTE = /^\/Api\/v(\d+)\/([^/?]+)(?:\/([^/?]*))?/i;
 const SOAP_PATH = /^\/api\.asmx(?:\?|$)/i;
 
 function json(res: ServerResponse, status: number, body: unknown) {
@@ -71,12 +73,18 @@ export function sampleUpstreamHandler(opts: SampleUpstreamOptions) {
       return json(res, 401, { ErrorId: 'IdentityMissing', Message: 'A verified X-Gatehouse-Identity is required.' });
     }
     const caller = describeCaller(claims, req);
+    const apiVersion = `v${version}`;
+    // What arrived, so a test sees that this very call was forwarded (and where)
+    const echo = () => ({ Resource: resource, Method: req.method, Path: (req.url ?? '').split('?')[0], ApiVersion: apiVersion, CalledBy: caller });
 
     if (req.method === 'POST' || req.method === 'PUT') {
       const body = await digestBody(req);
-      return json(res, 200, { Resource: resource, Received: { Bytes: body.bytes, Sha256: body.sha256 }, CalledBy: caller });
+      return json(res, 200, { ...echo(), Received: { Bytes: body.bytes, Sha256: body.sha256 } });
     }
     switch (resource!.toLowerCase()) {
+      // The platform's credential check (the public Python and PHP clients call it first): who you are
+      case 'authorization':
+        return json(res, 200, { UserId: claims.sub, OrganizationId: claims.org, LoginName: claims.login, AuthKind: claims.kind, ApiVersion: apiVersion, CalledBy: caller });
       case 'envelope':
       case 'envelopes':
         return json(res, 200, { EnvelopeId: id ?? null, Name: `Sample envelope ${id ?? ''}`.trim(), Status: 'Active', ApiVersion: `v${version}`, CalledBy: caller });
@@ -87,7 +95,7 @@ export function sampleUpstreamHandler(opts: SampleUpstreamOptions) {
       case 'files':
         return json(res, 200, { FileId: id ?? null, ApiVersion: `v${version}`, CalledBy: caller });
       default:
-        return json(res, 404, { ErrorId: 'NotFound', Message: 'No such resource.' });
+        return json(res, 200, echo());
     }
   };
 }
