@@ -5,9 +5,10 @@
 import type { GatewayStore } from '../store/gateway-store.js';
 import type { SharedCacheTier } from './tier.js';
 
-/** Where evictions go: the resolver (L1 and in-flight look-ups). */
+/** Where evictions go: the resolver (L1 and in-flight look-ups), and what is reloaded on eviction. */
 export interface EvictionSink {
-  evict(keys: readonly string[]): void;
+  /** A promise when eviction reloads something (cache/legacy-org-keys.ts): the poll waits for it, and retries the batch if it fails. */
+  evict(keys: readonly string[]): void | Promise<void>;
   clear(): void;
 }
 
@@ -36,8 +37,7 @@ export async function followChanges(store: GatewayStore, sink: EvictionSink, opt
         const changes = await store.changesSince(cursor);
         if (changes.length > 0) {
           const keys = [...new Set(changes.map((c) => c.cacheKey))];
-          sink.evict(keys);
-          await opts.l2?.invalidate(keys);
+          await Promise.all([sink.evict(keys), opts.l2?.invalidate(keys)]);
           cursor = changes[changes.length - 1]!.id;
         }
         if (changes.length < 1000) break;

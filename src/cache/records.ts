@@ -3,6 +3,7 @@
 import { cacheKeys } from '../store/change-keys.js';
 import type { GatewayStore } from '../store/gateway-store.js';
 import type { ApiTokenRecord, GrantRecord, LoginRecord, OrgApiTokenRecord, OrganizationRecord, RoleRecord, UserRecord } from '../store/records.js';
+import { LegacyOrgKeyForms } from './legacy-org-keys.js';
 import type { Resolved, TieredResolver } from './resolver.js';
 import type { Tier } from './tier.js';
 
@@ -17,6 +18,8 @@ export class Records {
   constructor(
     private readonly resolver: TieredResolver,
     private readonly store: GatewayStore,
+    /** Which legacy organization-key forms are imported: the org-key shape check reads it, no I/O. */
+    readonly legacyOrgKeys: LegacyOrgKeyForms = new LegacyOrgKeyForms(async () => []),
   ) {}
 
   apiToken(hash: string): Promise<Resolved<ApiTokenRecord>> | Resolved<ApiTokenRecord> {

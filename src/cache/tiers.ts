@@ -7,6 +7,7 @@ import type { GatewayStore, Store } from '../store/index.js';
 import { followChanges, type ChangeFollower } from './change-follower.js';
 import { openEvictionChannel, type EvictionChannel } from './eviction-channel.js';
 import { L1Cache } from './l1.js';
+import { LegacyOrgKeyForms } from './legacy-org-keys.js';
 import { createRedisClient, describeRedis, redisConfigured, RedisTier, type RedisClient, type RedisState } from './l2-redis.js';
 import { Records } from './records.js';
 import { TieredResolver } from './resolver.js';
@@ -40,20 +41,32 @@ export async function openCacheTiers(config: Config, store: Store, logger: Logge
   let channel: EvictionChannel | undefined;
   const clients: RedisClient[] = [];
   let resolver: TieredResolver;
+  // Every eviction path (channel, local commit, change feed) goes through these two, so the
+  // legacy organization-key forms are reloaded wherever their key is evicted.
+  const legacyOrgKeys = new LegacyOrgKeyForms(() => readModel.legacyOrgKeyForms());
+  const reloadFailed = (e: unknown) =>
+    logger.warn('legacy organization-key forms unreadable; the last known are kept until the change feed retries', { error: (e as Error).message });
+  const evict = (keys: readonly string[]) => {
+    resolver.evict(keys);
+    return legacyOrgKeys.evicted(keys);
+  };
+  const clear = () => {
+    resolver.clear();
+    legacyOrgKeys.refresh().catch(reloadFailed);
+  };
   if (redisConfigured(config.redis)) {
     const client = createRedisClient(config.redis);
     const subscriber = createRedisClient(config.redis, { waitForConnection: true });
     clients.push(client, subscriber);
     l2 = new RedisTier(client, { ...config.redis, logger });
     resolver = new TieredResolver(l1, l2, { staleMaxMs: config.cache.staleMaxMs });
-    const r = resolver;
     channel = await openEvictionChannel({
       publisher: client,
       subscriber,
       channel: `${config.redis.keyPrefix}evict`,
       l2,
-      onEvict: (keys) => r.evict(keys),
-      onResync: () => r.clear(),
+      onEvict: (keys) => void evict(keys)?.catch(reloadFailed),
+      onResync: clear,
       logger,
     });
     logger.info('L2 cache: redis', { redis: describeRedis(config.redis) });
@@ -65,22 +78,24 @@ export async function openCacheTiers(config: Config, store: Store, logger: Logge
   const ch = channel;
   const publishing = new Set<Promise<void>>();
   const unlisten = store.onCommittedChanges((keys) => {
-    if (!ch) return resolver.evict(keys);
+    if (!ch) return void evict(keys)?.catch(reloadFailed);
     const p = ch.publish(keys).finally(() => publishing.delete(p));
     publishing.add(p);
   });
 
-  const follower = await followChanges(readModel, resolver, {
+  const follower = await followChanges(readModel, { evict, clear }, {
     pollMs: config.store.changeFeedPollMs,
     l2,
     onError: (e) => logger.warn('change feed unreadable; cache entries expire by TTL until it returns', { error: (e as Error).message }),
     onRecover: () => logger.info('change feed readable again; L1 emptied'),
   });
+  // Read after the follower has its cursor: an import committed in between is in its next poll.
+  await legacyOrgKeys.refresh();
 
   return {
     l1,
     resolver,
-    records: new Records(resolver, readModel),
+    records: new Records(resolver, readModel, legacyOrgKeys),
     follower,
     redisState: () => l2?.state ?? 'disabled',
     redis: clients[0],

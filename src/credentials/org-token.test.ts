@@ -1,8 +1,14 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { L1Cache } from '../cache/l1.js';
+import { LegacyOrgKeyForms } from '../cache/legacy-org-keys.js';
+import { Records } from '../cache/records.js';
+import { TieredResolver } from '../cache/resolver.js';
 import { GatehouseError } from '../pipeline/errors.js';
+import type { GatewayStore } from '../store/gateway-store.js';
 import { extractRestCredential } from './extract-rest.js';
-import { extractOrgToken } from './org-token.js';
+import { authenticateOrgToken, extractOrgToken, type OrgTokenOutcome } from './org-token.js';
+import { hashToken, mintToken, type LegacyOrgKeyForm } from './token-format.js';
 
 const O = 'gto_' + 'a'.repeat(36);
 const O2 = 'gto_' + 'b'.repeat(36);
@@ -44,5 +50,65 @@ describe('extractOrgToken', () => {
     expect(r).toBeInstanceOf(GatehouseError);
     expect((r as GatehouseError).code).toBe(code);
     expect((r as GatehouseError).message).not.toContain(O);
+  });
+});
+
+describe('authenticateOrgToken: legacy organization keys', () => {
+  const GUID = 'a1b2c3d4-e5f6-4789-9abc-def012345678';
+  const TOKEN64 = 'k9'.repeat(32);
+
+  /** Records over an L1 and a store that only record what they were asked. */
+  function recordsWith(imported: LegacyOrgKeyForm[]) {
+    const reads: { op: string; args: unknown[] }[] = [];
+    const store = new Proxy({} as GatewayStore, {
+      get: (_t, op) => async (...args: unknown[]) => {
+        reads.push({ op: String(op), args });
+        return op === 'legacyOrgKeyForms' ? imported : undefined;
+      },
+    });
+    const l1 = new L1Cache({ maxEntries: 100, ttlMs: 60_000, negativeTtlMs: 60_000 });
+    const l1Reads = vi.spyOn(l1, 'get');
+    const forms = new LegacyOrgKeyForms(() => store.legacyOrgKeyForms());
+    const records = new Records(new TieredResolver(l1), store, forms);
+    const call = (secret: string) => authenticateOrgToken({ carrier: 'organizationKey', secret, loginName: L }, 5, records);
+    return { reads, l1Reads, forms, call };
+  }
+  const codeOf = (o: OrgTokenOutcome) => (o.result as GatehouseError).code;
+
+  it.each([GUID, GUID.toUpperCase(), TOKEN64])('%s with no legacy key imported: malformed, no cache or store read', async (key) => {
+    const r = recordsWith([]);
+    await r.forms.refresh();
+    r.reads.length = 0;
+    expect(codeOf(await r.call(key))).toBe('CredentialMalformed');
+    expect(r.reads).toEqual([]);
+    expect(r.l1Reads).not.toHaveBeenCalled();
+  });
+
+  it('a GUID while only the 64-character form is imported: still malformed with no read', async () => {
+    const r = recordsWith(['token']);
+    await r.forms.refresh();
+    r.reads.length = 0;
+    expect(codeOf(await r.call(GUID))).toBe('CredentialMalformed');
+    expect(r.reads).toEqual([]);
+    expect(codeOf(await r.call(TOKEN64))).toBe('CredentialUnknown');
+    expect(r.reads).toEqual([{ op: 'findOrgTokenByHash', args: [hashToken(TOKEN64)] }]);
+  });
+
+  it('a GUID in any case is looked up by the hash of its lower-case spelling', async () => {
+    const r = recordsWith(['guid']);
+    await r.forms.refresh();
+    r.reads.length = 0;
+    expect(codeOf(await r.call('A1B2C3D4-E5F6-4789-9ABC-DEF012345678'))).toBe('CredentialUnknown');
+    expect(codeOf(await r.call(GUID))).toBe('CredentialUnknown'); // the same key: cached as absent
+    expect(r.reads).toEqual([{ op: 'findOrgTokenByHash', args: [hashToken(GUID)] }]);
+  });
+
+  it('garbage and user tokens cost no read even with every form imported', async () => {
+    const r = recordsWith(['guid', 'token']);
+    await r.forms.refresh();
+    r.reads.length = 0;
+    for (const key of ['nonsense', `{${GUID}}`, 'x'.repeat(5000), TOKEN64.toUpperCase()]) expect(codeOf(await r.call(key))).toBe('CredentialMalformed');
+    expect(codeOf(await r.call(mintToken('user')))).toBe('CredentialUnknown');
+    expect(r.reads).toEqual([]);
   });
 });

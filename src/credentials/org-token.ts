@@ -1,7 +1,9 @@
 // credentials/: the organization API token (deprecated) — extract, verify, describe the principal.
 // Sent as `organizationKey` + `userLoginName`, or as a `gto_` token in `apiToken` / Bearer together
 // with `userLoginName` (header names in any case: node:http lower-cases them). The rules live in
-// policy/org-token.ts; this unit only finds the records they judge.
+// policy/org-token.ts; this unit only finds the records they judge. An organizationKey may also be
+// one of the platform's own keys, imported (a GUID, or 64–66 lower-case alphanumerics): same
+// records, same rules; see checkOrgKeyShape for when such a key is worth a look-up.
 // /!\ Hot path.
 import type { IncomingHttpHeaders } from 'node:http';
 import { deepest, type Records } from '../cache/records.js';
@@ -15,7 +17,7 @@ import {
 import { judgeActingUser, judgeOrgTokenCall } from '../policy/org-token.js';
 import type { PresentedCredential } from './extract-rest.js';
 import type { Authenticated } from './principal.js';
-import { checkTokenShape, hashToken, TOKEN_PREFIXES } from './token-format.js';
+import { checkOrgKeyShape, hashToken, TOKEN_PREFIXES } from './token-format.js';
 
 export const ORGANIZATION_KEY_HEADER = 'organizationkey';
 export const USER_LOGIN_NAME_HEADER = 'userloginname';
@@ -73,13 +75,12 @@ export interface OrgTokenOutcome {
 
 /** Shape check → token → organization → version and flag → acting user → roles, each judged as soon as it is known. */
 export async function authenticateOrgToken(presented: PresentedOrgToken, version: number | 'soap', records: Records): Promise<OrgTokenOutcome> {
-  // Shape: prefix, alphabet, checksum — no I/O for garbage
-  const shape = checkTokenShape(presented.secret);
-  if (!shape.ok) return { result: new CredentialMalformed() };
-  if (shape.kind !== 'organization') return { result: new CredentialUnknown() };
+  // Shape: prefix, alphabet, checksum, or a legacy form of which keys are imported — no I/O for garbage
+  const shape = checkOrgKeyShape(presented.secret, records.legacyOrgKeys);
+  if (!shape.ok) return { result: shape.reason === 'kind' ? new CredentialUnknown() : new CredentialMalformed() };
 
-  // The token and its organization, each under its own key
-  const token = await records.orgToken(hashToken(presented.secret));
+  // The token and its organization, each under its own key (a GUID hashed in its lower-case spelling)
+  const token = await records.orgToken(hashToken(shape.canonical));
   if (!token.value) return { result: new CredentialUnknown() };
   const organizationId = token.value.organizationId;
   const organization = await records.organization(organizationId);
@@ -105,7 +106,8 @@ export async function authenticateOrgToken(presented: PresentedOrgToken, version
 
 /**
  * The SOAP carrier of an organization token (header element or legacy authorizationXml), once the
- * deployment allows them on SOAP: the same checks as REST, without the REST version fence.
+ * deployment allows them on SOAP: the same checks as REST (imported legacy keys included), without
+ * the REST version fence.
  */
 export async function authenticateSoapOrgToken(
   cred: { secret: string; organizationKey?: string; userLoginName?: string },

@@ -10,4 +10,6 @@ export const cacheKeys = {
   login: (loginKey: string) => `login:${loginKey}`,
   /** An OAuth grant: evicted when revoked, so its live access tokens stop on the next request. */
   grant: (id: string) => `grant:${id}`,
+  /** Which legacy organization-key forms exist (cache/legacy-org-keys.ts): appended by an import and by deleting an imported key. */
+  legacyOrgKeyForms: () => 'orgkeyforms',
 };

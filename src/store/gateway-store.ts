@@ -1,6 +1,7 @@
 // store/: the read side that the request pipeline needs (the "model", in node-oauth2-server's
 // sense), implemented once in Kysely for SQLite and PostgreSQL.
 import { sql, type Kysely, type Transaction } from 'kysely';
+import type { LegacyOrgKeyForm } from '../credentials/token-format.js';
 import type { Database } from './tables.js';
 import type { ApiTokenRecord, Change, GrantRecord, LoginRecord, OrgApiTokenRecord, OrganizationRecord, RoleRecord, UserRecord } from './records.js';
 
@@ -18,6 +19,8 @@ export interface GatewayStore {
   findRole(id: string): Promise<RoleRecord | undefined>;
   findOrganization(id: string): Promise<OrganizationRecord | undefined>;
   findOrgTokenByHash(hash: string): Promise<OrgApiTokenRecord | undefined>;
+  /** The legacy forms of which at least one organization key is imported (enabled or not). */
+  legacyOrgKeyForms(): Promise<LegacyOrgKeyForm[]>;
   /** The user with this login name, compared case-insensitively (`loginKey` is lower-cased). */
   findUserIdByLogin(loginKey: string): Promise<LoginRecord | undefined>;
   /** An OAuth grant (revoked ones too: the edge refuses them). */
@@ -104,6 +107,11 @@ export class GatewayStoreKysely implements GatewayStore {
       .executeTakeFirst();
     if (!row) return undefined;
     return { id: row.id, organizationId: row.organization_id, name: row.name, hint: row.hint, enabled: row.enabled === 1, revoked: !!row.revoked_at };
+  }
+
+  async legacyOrgKeyForms(): Promise<LegacyOrgKeyForm[]> {
+    const rows = await this.db.selectFrom('org_api_tokens').select('origin').distinct().where('origin', '!=', 'minted').execute();
+    return rows.map((r) => r.origin.slice('legacy-'.length) as LegacyOrgKeyForm);
   }
 
   async findUserIdByLogin(loginKey: string): Promise<LoginRecord | undefined> {

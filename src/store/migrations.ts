@@ -200,6 +200,15 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('audit_events_at').on('audit_events').column('at').execute();
       },
     },
+    // The platform's own organization keys, imported (issue 17): which form each key has, so the
+    // gateway knows whether any key of a legacy form exists (its shape check refuses the form
+    // without a look-up otherwise). Indexed: that question is asked at start and after each import.
+    '0005_legacy_org_keys': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('org_api_tokens').addColumn('origin', 'text', (c) => c.notNull().defaultTo('minted')).execute();
+        await db.schema.createIndex('org_api_tokens_origin').on('org_api_tokens').column('origin').execute();
+      },
+    },
   };
 }
 

@@ -2,16 +2,18 @@
 // delete — always on behalf of a named user of the organization, who must pass the management rule
 // (policy/org-token.ts judgeOrgTokenManagement). Like admin-store.ts, every write appends the cache
 // key it invalidates to the change feed and an audit event in the same transaction.
+// The one operator-only write is `importLegacy`: the platform's own organization keys, brought over
+// by the operator for an organization (as `token import-legacy` does for users' tokens).
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import { hashToken, mintToken, tokenHint } from '../credentials/token-format.js';
+import { canonicalOrgKey, hashToken, legacyOrgKeyForm, mintToken, tokenHint } from '../credentials/token-format.js';
 import { judgeOrgTokenManagement, type OrgTokenManagementRefusal } from '../policy/org-token.js';
 import type { Actor } from './write-log.js';
 import { cacheKeys } from './change-keys.js';
 import { conflict, invalid, notFound } from './errors.js';
 import type { RoleRecord } from './records.js';
 import { appendAudit, appendChanges } from './write-log.js';
-import type { Database } from './tables.js';
+import type { Database, OrgTokenOrigin } from './tables.js';
 
 type Trx = Transaction<Database>;
 type Db = Trx | Kysely<Database>;
@@ -43,6 +45,8 @@ export interface OrgTokenView {
   organizationId: string;
   name: string;
   hint: string;
+  /** `legacy`: one of the platform's own keys, imported (`org-token import-legacy`); its hint has no prefix. */
+  origin: 'minted' | 'legacy';
   enabled: boolean;
   createdBy: string | null;
   createdAt: string;
@@ -54,6 +58,13 @@ export interface OrgTokenView {
 export type OrgTokenManagementStatus =
   | { enabled: true; organizationId: string }
   | { enabled: false; organizationId: string; reason: OrgTokenManagementRefusal; message: string };
+
+/** One row of the operator's import file: its line number (for the error), the token's name and the key. */
+export interface LegacyOrgKeyRow {
+  line: number;
+  name: string;
+  key: string;
+}
 
 interface ActingUser {
   id: string;
@@ -144,6 +155,7 @@ export class OrgTokenAdmin {
         name: clean,
         token_hash: hashToken(secret),
         hint: tokenHint(secret),
+        origin: 'minted' as const,
         enabled: opts.enabled ? 1 : 0,
         created_by: user.id,
         created_at: now(),
@@ -180,8 +192,86 @@ export class OrgTokenAdmin {
       const token = await this.tokenOf(trx, user, id);
       await trx.deleteFrom('org_api_tokens').where('id', '=', id).execute();
       await this.record(trx, who, user, 'org_token.delete', id, token.token_hash, { name: token.name });
+      // The last imported key of its form may be gone: the gateways' shape check must learn it.
+      if (token.origin !== 'minted') await appendChanges(trx, [cacheKeys.legacyOrgKeyForms()]);
     });
   }
+
+  /**
+   * Imports the platform's own organization keys for organization `orgName`, all or nothing: every
+   * row is checked first, and one bad row (named by its line) leaves the store untouched. A key is
+   * a GUID (any case; stored as the hash of its lower-case spelling, which is also what the gateway
+   * hashes when one is presented) or 64–66 lower-case letters and digits. Names are unique per
+   * organization, keys across the store. This is the operator's act (no acting user of the
+   * organization: the keys already exist on the platform), audited as `who`.
+   */
+  async importLegacy(who: Actor, orgName: string, rows: readonly LegacyOrgKeyRow[], opts: { enabled?: boolean } = {}): Promise<OrgTokenView[]> {
+    const enabled = opts.enabled ?? true;
+    const checked = checkLegacyRows(rows);
+    return this.db.transaction().execute(async (trx) => {
+      const org = await trx.selectFrom('organizations').select('id').where('name', '=', orgName).executeTakeFirst();
+      if (!org) throw notFound(`organization "${orgName}"`);
+      const out: OrgTokenView[] = [];
+      for (const r of checked) {
+        const taken = await trx.selectFrom('org_api_tokens').select('id').where('token_hash', '=', r.hash).executeTakeFirst();
+        // Which organization holds it stays unsaid: the file may be for the wrong one.
+        if (taken) throw invalid(`line ${r.line}: this key is already stored`);
+        const dup = await trx.selectFrom('org_api_tokens').select('id').where('organization_id', '=', org.id).where('name', '=', r.name).executeTakeFirst();
+        if (dup) throw invalid(`line ${r.line}: organization token named "${r.name}" already exists`);
+        const row = {
+          id: randomUUID(),
+          organization_id: org.id,
+          name: r.name,
+          token_hash: r.hash,
+          hint: r.hint,
+          origin: r.origin,
+          enabled: enabled ? 1 : 0,
+          created_by: null,
+          created_at: now(),
+          last_used_at: null,
+          last_used_ip: null,
+        };
+        await trx.insertInto('org_api_tokens').values(row).execute();
+        // A negative-cache entry for this hash may exist (an integration tried it before the import).
+        await appendChanges(trx, [cacheKeys.orgToken(r.hash)]);
+        await appendAudit(trx, who, { action: 'org_token.import', targetKind: 'org_api_token', targetId: row.id, organizationId: org.id, detail: { name: r.name, enabled, form: r.origin } });
+        out.push(toView(row));
+      }
+      // The gateways' shape check learns that keys of these forms now exist.
+      await appendChanges(trx, [cacheKeys.legacyOrgKeyForms()]);
+      return out;
+    });
+  }
+}
+
+interface CheckedLegacyRow {
+  line: number;
+  name: string;
+  hash: string;
+  hint: string;
+  origin: OrgTokenOrigin;
+}
+
+/** The checks that need no store: name, key form, and no key or name twice in the file. Never echoes a key. */
+function checkLegacyRows(rows: readonly LegacyOrgKeyRow[]): CheckedLegacyRow[] {
+  if (rows.length === 0) throw invalid('the file has no organization key rows');
+  const byHash = new Map<string, number>();
+  const byName = new Map<string, number>();
+  return rows.map((r) => {
+    const name = r.name.trim();
+    if (name.length < 1 || name.length > NAME_MAX) throw invalid(`line ${r.line}: token name must be 1 to ${NAME_MAX} characters`);
+    const form = legacyOrgKeyForm(r.key);
+    if (!form) throw invalid(`line ${r.line}: key must be a GUID (8-4-4-4-12 hexadecimal digits) or 64 to 66 lower-case letters and digits`);
+    const key = canonicalOrgKey(r.key, form);
+    const hash = hashToken(key);
+    const sameKey = byHash.get(hash);
+    if (sameKey !== undefined) throw invalid(`line ${r.line}: the same key as line ${sameKey}`);
+    const sameName = byName.get(name);
+    if (sameName !== undefined) throw invalid(`line ${r.line}: the same name as line ${sameName}`);
+    byHash.set(hash, r.line);
+    byName.set(name, r.line);
+    return { line: r.line, name, hash, hint: tokenHint(key), origin: `legacy-${form}` as const };
+  });
 }
 
 function toView(r: Omit<Database['org_api_tokens'], 'token_hash'> & { token_hash?: string }): OrgTokenView {
@@ -190,6 +280,7 @@ function toView(r: Omit<Database['org_api_tokens'], 'token_hash'> & { token_hash
     organizationId: r.organization_id,
     name: r.name,
     hint: r.hint,
+    origin: r.origin === 'minted' ? 'minted' : 'legacy',
     enabled: r.enabled === 1,
     createdBy: r.created_by,
     createdAt: r.created_at,

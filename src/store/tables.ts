@@ -1,6 +1,7 @@
 // The tables of the store as Kysely sees them. Booleans are 0/1 integers and times ISO-8601 text
 // in both dialects, so one query code path serves SQLite and PostgreSQL.
 import type { Generated } from 'kysely';
+import type { LegacyOrgKeyForm } from '../credentials/token-format.js';
 
 export interface OrganizationsTable {
   id: string;
@@ -60,12 +61,18 @@ export interface ApiTokensTable {
   revoked_reason?: string | null;
 }
 
+/** How an organization token came to be: minted here (`gto_`), or imported in one of the platform's legacy forms. */
+export type OrgTokenOrigin = 'minted' | `legacy-${LegacyOrgKeyForm}`;
+
 export interface OrgApiTokensTable {
   id: string;
   organization_id: string;
   name: string;
+  /** SHA-256 of the token (of a legacy GUID key: of its lower-case spelling). */
   token_hash: string;
   hint: string;
+  /** 0005_legacy_org_keys; the gateway's org-key shape check needs to know which legacy forms exist. */
+  origin: OrgTokenOrigin;
   enabled: number;
   created_by: string | null;
   created_at: string;
