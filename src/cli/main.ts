@@ -43,6 +43,15 @@ async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+/** An import file's text; unreadable → bad input (exit 2). */
+function readInput(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
 function buildProgram(print: Printer): Command {
   const program = new Command('gatehouse')
     .description('Gatehouse operator commands')
@@ -207,20 +216,14 @@ function buildProgram(print: Printer): Command {
     .requiredOption('--file <csv>', 'CSV file of login,name,token rows')
     .option('--disabled', 'import them disabled (default: enabled, as they were on the platform)')
     .action((o: { file: string; disabled?: boolean }) => {
-      let text: string;
-      try {
-        text = readFileSync(o.file, 'utf8');
-      } catch (e) {
-        throw new UsageError(`cannot read ${o.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-      }
-      const rows = parseLegacyCsv(text);
+      const rows = parseLegacyCsv(readInput(o.file));
       return withStore(async (s) => {
         const imported = await s.admin.importLegacyTokens(ACTOR, rows, !o.disabled);
         print(`${imported.length} legacy tokens imported`, imported);
       });
     });
 
-  registerOrgTokenCommands(program, { print, withStore });
+  registerOrgTokenCommands(program, { print, withStore, readInput });
   registerOAuthClientCommands(program, { print, withStore });
   registerLifecycleCommands(program, { print, withStore });
 
