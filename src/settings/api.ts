@@ -69,7 +69,7 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
 // --- views -------------------------------------------------------------------------------------
 
 function orgTokenJson(t: OrgTokenView): OrgToken {
-  return { id: t.id, name: t.name, hint: t.hint, enabled: t.enabled, createdAt: t.createdAt, lastUsedAt: t.lastUsedAt, lastUsedIp: t.lastUsedIp };
+  return { id: t.id, name: t.name, hint: t.hint, origin: t.origin, enabled: t.enabled, createdAt: t.createdAt, lastUsedAt: t.lastUsedAt, lastUsedIp: t.lastUsedIp };
 }
 
 interface TokenLifecycleFacts {

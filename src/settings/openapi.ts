@@ -259,12 +259,13 @@ export const openApiDocument = {
       },
       OrgToken: {
         type: 'object',
-        required: ['id', 'name', 'hint', 'enabled', 'createdAt', 'lastUsedAt', 'lastUsedIp'],
+        required: ['id', 'name', 'hint', 'origin', 'enabled', 'createdAt', 'lastUsedAt', 'lastUsedIp'],
         additionalProperties: false,
         properties: {
           id: { type: 'string' },
           name: { type: 'string' },
-          hint: { type: 'string', pattern: '^gto_…' },
+          hint: { type: 'string', pattern: '^(gto_)?…', description: 'gto_…abcd; an imported key: …abcd (a GUID in lower case).' },
+          origin: { enum: ['minted', 'legacy'], description: "legacy: one of the platform's own organization keys, imported by the operator (`gatehouse org-token import-legacy`)." },
           enabled: { type: 'boolean' },
           createdAt: { type: 'string', format: 'date-time' },
           lastUsedAt: { type: ['string', 'null'] },

@@ -27,7 +27,10 @@ export interface Token {
 export interface OrgToken {
   id: string;
   name: string;
+  /** `gto_…abcd`; an imported key's has no prefix (`…abcd`). */
   hint: string;
+  /** `legacy`: one of the platform's own organization keys, imported by the operator. */
+  origin: 'minted' | 'legacy';
   enabled: boolean;
   createdAt: string;
   lastUsedAt: string | null;

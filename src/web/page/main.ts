@@ -364,9 +364,23 @@ function orgSection(org: OrgTokens) {
     return h(
       'li',
       { class: 'card token', 'data-org-token-id': t.id },
-      h('div', { class: 'token-head' }, h('h3', {}, t.name), h('code', { class: 'hint-code', 'aria-label': 'Token ends with' }, t.hint)),
+      h(
+        'div',
+        { class: 'token-head' },
+        h('h3', {}, t.name, t.origin === 'legacy' ? h('span', { class: 'badge', 'data-origin': 'legacy' }, 'Imported') : null),
+        h('code', { class: 'hint-code', 'aria-label': 'Token ends with' }, t.hint),
+      ),
       h('div', { class: 'switch-row' }, sw, h('label', { for: `org-enabled-${t.id}` }, t.enabled ? `Enabled: “${t.name}” works (REST v1–v5)` : `Disabled: “${t.name}” is refused`)),
-      h('dl', { class: 'facts' }, h('dt', {}, 'Created'), h('dd', {}, formatDate(t.createdAt, '')), h('dt', {}, 'Last used'), h('dd', {}, t.lastUsedAt ? formatDate(t.lastUsedAt, '') : 'Never')),
+      h(
+        'dl',
+        { class: 'facts' },
+        h('dt', {}, t.origin === 'legacy' ? 'Imported' : 'Created'),
+        h('dd', {}, formatDate(t.createdAt, '')),
+        t.origin === 'legacy' ? h('dt', {}, 'Origin') : null,
+        t.origin === 'legacy' ? h('dd', {}, 'The platform’s own organization key, brought over by your operator') : null,
+        h('dt', {}, 'Last used'),
+        h('dd', {}, t.lastUsedAt ? formatDate(t.lastUsedAt, '') : 'Never'),
+      ),
       err,
       h('div', { class: 'actions' }, h('button', {
         type: 'button',
