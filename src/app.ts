@@ -36,7 +36,7 @@ import { identitySigner } from './proxy/identity.js';
 import { normalizePath } from './proxy/normalize-path.js';
 import { createRouteTable, isRestPath } from './proxy/routes.js';
 import { refusedBeforeBody, soapGateway } from './soap/gateway.js';
-import { wsdlServer } from './soap/wsdl.js';
+import { wsdlServer, wsdlSource } from './soap/wsdl.js';
 import type { Store } from './store/index.js';
 import { recordLastUsed } from './store/last-used.js';
 
@@ -133,6 +133,15 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     clientIp: client.ip,
   });
   const soapPaths = new Set(config.soap.paths.map((p) => p.toLowerCase()));
+  // The SOAP contract: the upstream's own WSDL when it publishes one, else wsdl/Api.wsdl
+  const wsdl = wsdlSource({
+    upstreamWsdlUrl: `${deps.upstreams[config.soap.upstream].replace(/\/$/, '')}${config.soap.paths[0]}?wsdl`,
+    refreshSeconds: config.soap.wsdlRefreshSeconds,
+    timeoutMs: Math.min(config.proxy.timeoutMs, 5000),
+    logger,
+  });
+  await wsdl.start();
+  let listenUrl = '';
   const handleSoap = soapGateway({
     limits: { preambleBytes: config.soap.preambleLimitBytes, maxDepth: config.soap.maxDepth, maxAttributes: config.soap.maxAttributes, maxNameLength: config.soap.maxNameLength },
     records,
@@ -140,7 +149,9 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     forward: forwarders[config.soap.upstream],
     upstream: config.soap.upstream,
     signIdentity,
-    serveWsdl: wsdlServer({ publicUrl: config.server.publicUrl }),
+    serveWsdl: wsdlServer(wsdl, () => config.server.publicUrl || listenUrl),
+    contract: () => wsdl.current().contract,
+    refusals: config.soap.refusals,
     logger,
     allowOrgTokens: config.orgTokens.allowSoap,
     authenticateOrgToken: authenticateSoapOrgToken,
@@ -148,7 +159,6 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     abuse,
     clientIp: client.ip,
     recordUse,
-    // Organization tokens: wire `authenticateOrgToken` here once they exist.
   });
 
   // Everything but the authenticated edge: Express, routes mounted in order.
@@ -223,6 +233,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
 
   /** After the server has closed: upstream pools, last-used flushes, the OAuth purge timer, cache tiers, tracing. */
   const release = async () => {
+    wsdl.stop();
     await Promise.all(Object.values(forwarders).map((f) => f.close()));
     await Promise.all([lastUsed.stop(), orgTokenLastUsed.stop()]);
     oauth.close();
@@ -233,7 +244,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   await new Promise<void>((resolve) => server.listen(config.server.port, config.server.host, resolve));
   const { port } = server.address() as AddressInfo;
   const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
-  oauth.setListenUrl(`http://${host}:${port}`);
+  listenUrl = `http://${host}:${port}`;
+  oauth.setListenUrl(listenUrl);
 
   return {
     server,

@@ -21,6 +21,7 @@ export const ENV_KEYS: Record<string, string> = {
   PROXY_TIMEOUT_MS: 'proxy.timeoutMs',
   IDENTITY_SECRET: 'identity.secret',
   LOG_LEVEL: 'log.level',
+  SOAP_REFUSALS: 'soap.refusals',
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'observability.otlpEndpoint',
   REDIS_URL: 'redis.url',
   REDIS_MODE: 'redis.mode',

@@ -52,7 +52,7 @@ export const configSchema = z
     server: z.object({
       host: z.string().min(1).describe('Interface to listen on.'),
       port: z.coerce.number().int().min(0).max(65535).describe('Port to listen on (0 = any free port).'),
-      publicUrl: optionalUrl.describe("Base URL clients use to reach the gateway; empty = derived from the request's Host."),
+      publicUrl: optionalUrl.describe('Base URL clients use to reach the gateway (the WSDL\'s soap:address, the OAuth issuer); empty = the URL it listens on (not in production).'),
       workers: z.coerce.number().int().min(0).max(256).default(1).describe('Gateway processes sharing the port (node:cluster); 0 = one per CPU. More than one needs `identity.secret` and `oauth.signingKeyFile`, shared by all.'),
     }),
     store: z.object({
@@ -130,6 +130,10 @@ export const configSchema = z
       maxDepth: z.coerce.number().int().min(4).max(1000).describe('Deepest element nesting accepted in the preamble.'),
       maxAttributes: z.coerce.number().int().min(1).max(10000).describe('Most attributes accepted on one element.'),
       maxNameLength: z.coerce.number().int().min(16).max(10000).describe('Longest element or attribute name accepted.'),
+      refusals: z
+        .enum(['apiResult', 'fault'])
+        .describe('How a refused call of a known operation is answered: `apiResult` = as the platform does (HTTP 200, the result string with baseResult failed and errorInfo); `fault` = a SOAP Fault.'),
+      wsdlRefreshSeconds: z.coerce.number().int().min(0).max(86400).describe("How often the SOAP upstream's own WSDL is fetched again (0 = only at start); without one, wsdl/Api.wsdl is served."),
     }),
     log: z.object({
       level: z.enum(['error', 'warn', 'info', 'debug', 'silent']).describe('Log level.'),
@@ -218,6 +222,8 @@ export const configSchema = z
     if (!cfg.identity.secret) {
       ctx.addIssue({ code: 'custom', path: ['identity', 'secret'], message: 'is required in production (IDENTITY_SECRET)' });
     }
+    // Clients generated from the WSDL call the address it names
+    if (!cfg.server.publicUrl) ctx.addIssue({ code: 'custom', path: ['server', 'publicUrl'], message: 'is required in production (PUBLIC_URL)' });
     for (const name of UPSTREAM_NAMES) {
       if (!cfg.upstreams[name]) {
         ctx.addIssue({ code: 'custom', path: ['upstreams', name], message: 'is required in production' });

@@ -32,8 +32,8 @@ export class CredentialMissing extends Unauthenticated {
 }
 export class CredentialMalformed extends Unauthenticated {
   readonly code = 'CredentialMalformed';
-  constructor() {
-    super('The credential is not a well-formed API token.');
+  constructor(message = 'The credential is not a well-formed API token.') {
+    super(message);
   }
 }
 export class CredentialUnknown extends Unauthenticated {

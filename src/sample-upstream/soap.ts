@@ -1,15 +1,17 @@
-// sample-upstream/: the SOAP side of the sample service (POST /api.asmx). It answers
-// GetVersion_v1, ValidateAuthorization_v1, SendEnvelope_v1, GetEnvelopeById_v1 (and echoes any
-// other operation) in the platform's form: `<Op>Response/<Op>Result` holding an escaped
-// `<apiResult><okInfo>..</okInfo></apiResult>`. Like the REST side it trusts nothing but a valid
-// X-Gatehouse-Identity, and it reports what it received (bytes, SHA-256, header element names,
-// the authorizationXml length) so tests can see what the gateway forwarded.
+// sample-upstream/: the SOAP side of the sample service (POST /api.asmx). It answers every
+// operation of the platform's contract (wsdl/Api.wsdl) in the platform's form: `<Op>Response/<Op>Result`
+// holding an escaped `<apiResult><baseResult>ok</baseResult><okInfo>..</okInfo></apiResult>`, and
+// fails in the same form (`baseResult` failed + errorInfo). Like the REST side it trusts nothing but
+// a valid X-Gatehouse-Identity, and it reports what it received (bytes, SHA-256, header element
+// names, parameter names, the credential parameter's length) so tests can see what the gateway
+// forwarded. It publishes no WSDL of its own, so the gateway serves the bundled one.
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SaxesParser, type SaxesTagNS } from 'saxes';
 import { verifyIdentity, IDENTITY_HEADER, type IdentityClaims } from '../proxy/identity.js';
-import { escapeXml } from '../soap/faults.js';
+import { bundledWsdl } from '../soap/wsdl.js';
 import { SOAP11_NS, SOAP12_NS, TNS } from '../soap/protocol.js';
+import { escapeXml } from '../soap/xml-text.js';
 import { SAMPLE_VERSION } from './server.js';
 
 /** Only the start of a message is parsed: the operation and its small parameters live there. */
@@ -22,6 +24,7 @@ interface Received {
   envelopeNs: string;
   operation: string;
   headerElements: string[];
+  /** Parameter names in the order received, and their text (the first 4 KiB). */
   params: Record<string, string>;
   parseError?: string;
 }
@@ -98,17 +101,24 @@ function fault(res: ServerResponse, version: '1.1' | '1.2', error: string, messa
 const tag = (name: string, value: string | number) => `<${name}>${escapeXml(String(value))}</${name}>`;
 
 function okInfo(fields: string): string {
-  return `<apiResult><okInfo>${fields}</okInfo></apiResult>`;
+  return `<apiResult><baseResult>ok</baseResult><okInfo>${fields}</okInfo></apiResult>`;
+}
+
+function failed(error: string, message: string): string {
+  return `<apiResult><baseResult>failed</baseResult><errorInfo>${tag('error', error)}${tag('errorMsg', `${error}: ${message}`)}</errorInfo></apiResult>`;
 }
 
 export function sampleSoapHandler(opts: { identitySecret: string; issuer: string; audience: string }) {
+  const { contract } = bundledWsdl();
   return async (req: IncomingMessage, res: ServerResponse) => {
     const version = /application\/soap\+xml/i.test(req.headers['content-type'] ?? '') ? '1.2' : '1.1';
     const msg = await readMessage(req);
     if (msg.parseError || !msg.operation) return fault(res, version, 'InvalidMessage', 'The message is not a SOAP request.');
-    const op = msg.operation;
+    const operation = contract.operations.get(msg.operation);
+    if (!operation) return fault(res, version, 'InvalidMessage', `No operation ${msg.operation}.`);
+    const op = operation.name;
     const result = (apiResult: string) => send(res, version, 200, `<${op}Response xmlns="${TNS}">${tag(`${op}Result`, apiResult)}</${op}Response>`);
-    if (op === 'GetVersion_v1') return result(okInfo(tag('version', SAMPLE_VERSION)));
+    if (!operation.credentialParameter) return result(okInfo(tag('version', SAMPLE_VERSION)));
 
     let claims: IdentityClaims;
     try {
@@ -116,21 +126,30 @@ export function sampleSoapHandler(opts: { identitySecret: string; issuer: string
       if (typeof header !== 'string') throw new Error('missing');
       claims = verifyIdentity(header, { secret: opts.identitySecret, issuer: opts.issuer, audience: opts.audience });
     } catch {
-      return fault(res, version, 'IdentityMissing', 'A verified X-Gatehouse-Identity is required.');
+      return result(failed('IdentityMissing', 'A verified X-Gatehouse-Identity is required.'));
     }
     const caller =
       tag('userId', claims.sub) + tag('organizationId', claims.org) + tag('loginName', claims.login) + tag('authKind', claims.kind) +
       tag('tokenId', claims.tid) + tag('requestId', String(req.headers['x-request-id'] ?? ''));
     const received =
       tag('receivedBytes', msg.bytes) + tag('sha256', msg.sha256) + tag('headerElements', msg.headerElements.join(' ')) +
-      tag('authorizationXmlLength', (msg.params['authorizationXml'] ?? '').length);
+      tag('parameters', Object.keys(msg.params).join(' ')) +
+      tag('authorizationXmlLength', (msg.params[operation.credentialParameter] ?? '').length);
+    const param = (name: string) => msg.params[name] ?? '';
     switch (op) {
       case 'ValidateAuthorization_v1':
         return result(okInfo(caller));
       case 'SendEnvelope_v1':
+      case 'SendEnvelopeFromTemplate_v1':
         return result(okInfo(tag('envelopeId', randomUUID()) + caller + received));
+      case 'CreateDraft_v1':
+      case 'CreateDraftFromTemplate_v1':
+        return result(okInfo(tag('draftId', randomUUID()) + caller + received));
+      case 'UploadTemporarySspFile_v1':
+      case 'UploadUserFile_v1':
+        return result(okInfo(tag('fileId', randomUUID()) + caller + received));
       case 'GetEnvelopeById_v1':
-        return result(okInfo(tag('envelopeId', msg.params['envelopeId'] ?? '') + tag('status', 'Active') + caller));
+        return result(okInfo(tag('envelopeId', param('envelopeId')) + tag('status', 'Active') + caller));
       default:
         return result(okInfo(tag('operation', op) + caller + received));
     }

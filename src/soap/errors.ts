@@ -1,5 +1,5 @@
 // soap/: the refusals only the SOAP surface has (media type, encoding, hostile or malformed XML,
-// action mismatch, organization tokens on SOAP). Same shape as pipeline/errors.ts: a stable
+// action mismatch, a WS-Security digest, organization tokens on SOAP). Same shape as pipeline/errors.ts: a stable
 // `code`, an HTTP status class (4xx = the sender's fault), a public message without secrets.
 import { GatehouseError } from '../pipeline/errors.js';
 
@@ -57,6 +57,13 @@ export class SoapActionMismatch extends SenderError {
   readonly code = 'SoapActionMismatch';
   constructor() {
     super('The SOAP action does not match the operation in the SOAP body.');
+  }
+}
+export class PasswordDigestUnsupported extends GatehouseError {
+  readonly code = 'PasswordDigestUnsupported';
+  readonly status = 401;
+  constructor() {
+    super('A WS-Security PasswordDigest cannot be checked against a stored token hash: send the API token as PasswordText (over TLS).');
   }
 }
 export class OrgTokenNotAllowed extends GatehouseError {

@@ -1,33 +1,29 @@
 // soap/: the one place a GatehouseError becomes a SOAP Fault (as rest-response.ts is for REST).
+// The platform answers its operations' failures in the result string (api-result.ts), not with
+// Faults: a Fault is for a message that is no call of a known operation at all (not XML, wrong
+// envelope, DOCTYPE, limits, unknown operation, action mismatch), for an upstream that did not
+// answer, and for every refusal when the operator chose `soap.refusals: "fault"`.
 // SOAP 1.1 (W3C Note §4.4): faultcode soap:Client / soap:Server, always HTTP 500 (§6.2).
 // SOAP 1.2 (Part 1 §5.4, Part 2 §7.5.1.2): env:Sender → HTTP 400, env:Receiver → HTTP 500.
-// The detail carries the platform's errorInfo (error = the stable code, errorMsg, requestId).
+// The detail carries the platform's errorInfo (error = the stable code, errorMsg, supportId).
 // The message never contains a credential; the error classes guarantee that.
 import type { ServerResponse } from 'node:http';
 import type { GatehouseError } from '../pipeline/errors.js';
+import { soapErrorCode, soapMessageOf } from './error-codes.js';
 import { SOAP11_NS, SOAP12_NS, TNS, type SoapVersion } from './protocol.js';
+import { escapeXml } from './xml-text.js';
 
-/** Where the REST wording names HTTP headers, a SOAP client needs its own carriers named. */
-const SOAP_MESSAGES: Record<string, string> = {
-  CredentialMissing:
-    'No credential: send your API token in the AuthorizationHeader SOAP header, a WS-Security UsernameToken, or the authorizationXml parameter.',
-};
-
-const CONTENT_TYPE: Record<SoapVersion, string> = {
+export const CONTENT_TYPE: Record<SoapVersion, string> = {
   '1.1': 'text/xml; charset=utf-8',
   '1.2': 'application/soap+xml; charset=utf-8',
 };
 
-export function escapeXml(s: string): string {
-  return s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
-}
-
 export function faultXml(version: SoapVersion, err: GatehouseError, requestId: string): string {
   const sender = err.status < 500;
-  const reason = escapeXml(SOAP_MESSAGES[err.code] ?? err.message);
+  const reason = escapeXml(soapMessageOf(err));
   const detail =
-    `<errorInfo xmlns="${TNS}"><error>${escapeXml(err.code)}</error><errorMsg>${reason}</errorMsg>` +
-    `<requestId>${escapeXml(requestId)}</requestId></errorInfo>`;
+    `<errorInfo xmlns="${TNS}"><error>${escapeXml(soapErrorCode(err))}</error><errorMsg>${reason}</errorMsg>` +
+    `<supportId>${escapeXml(requestId)}</supportId></errorInfo>`;
   if (version === '1.1') {
     return (
       `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="${SOAP11_NS}"><soap:Body><soap:Fault>` +

@@ -1,8 +1,11 @@
 // soap/: the SOAP surface, read top to bottom:
-//   ?wsdl → media type → stream the preamble (extract) → envelope/operation/action checks →
-//   shape → resolve → policy (the same authenticateApiToken and rules as REST) → forward the
-//   edited preamble plus the untouched rest, with X-Gatehouse-Identity.
-// Every refusal becomes a SOAP Fault of the request's version in one place (faults.ts).
+//   ?wsdl → media type → stream the preamble (extract) → envelope/operation/action checks against
+//   the contract read from the served WSDL → shape → resolve → policy (the same
+//   authenticateApiToken and rules as REST) → forward the edited preamble plus the untouched rest,
+//   with X-Gatehouse-Identity.
+// A refusal of a call to a known operation is answered as the platform answers: HTTP 200 and the
+// operation's result string with baseResult `failed` (api-result.ts), unless the operator chose
+// `soap.refusals: "fault"`; a message that is no such call gets a SOAP Fault (faults.ts).
 // /!\ Hot path.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Records } from '../cache/records.js';
@@ -17,11 +20,16 @@ import type { Logger } from '../observability/logger.js';
 import { CredentialConflict, CredentialMalformed, CredentialMissing, CredentialUnknown, GatehouseError, InternalError, StoreUnavailable } from '../pipeline/errors.js';
 import type { AbuseLimits } from '../pipeline/abuse.js';
 import type { Forwarder } from '../proxy/forward.js';
-import { MethodNotAllowed, NotSoapEnvelope, OperationUnknown, OrgTokenNotAllowed, SoapActionMismatch } from './errors.js';
+import { sendApiResultRefusal } from './api-result.js';
+import type { OperationContract, ServiceContract } from './contract.js';
+import { MethodNotAllowed, NotSoapEnvelope, OperationUnknown, OrgTokenNotAllowed, PasswordDigestUnsupported, SoapActionMismatch } from './errors.js';
 import { sendSoapFault } from './faults.js';
-import { ENVELOPE_NS, OPERATIONS, PUBLIC_OPERATIONS, readSoapRequestHead, TNS, versionOfContentType, type SoapVersion } from './protocol.js';
+import { actionNamesOperation, ENVELOPE_NS, readSoapRequestHead, versionOfContentType, type SoapVersion } from './protocol.js';
 import { readPreamble, type Carrier, type FoundCredential, type ScanLimits } from './scan.js';
 import { isWsdlQuery, type wsdlServer } from './wsdl.js';
+
+/** `soap.refusals`: the platform's failure form (default), or SOAP Faults for every refusal. */
+export type SoapRefusalStyle = 'apiResult' | 'fault';
 
 /** Organization-token authentication for SOAP: the single hook the org-token work plugs into. */
 export type OrgTokenAuthenticator = (cred: { secret: string; organizationKey?: string; userLoginName?: string }, records: Records) => Promise<Authenticated | GatehouseError>;
@@ -33,6 +41,9 @@ export interface SoapGatewayDeps {
   upstream: string;
   signIdentity: (p: Principal) => string;
   serveWsdl: ReturnType<typeof wsdlServer>;
+  /** The contract of the WSDL being served (it may be refreshed from the upstream). */
+  contract: () => ServiceContract;
+  refusals: SoapRefusalStyle;
   logger: Logger;
   /** `orgTokens.allowSoap`: organization tokens are refused on SOAP unless the deployment allows them. */
   allowOrgTokens: boolean;
@@ -49,13 +60,13 @@ export interface SoapGatewayDeps {
 }
 
 /** First match wins: the SOAP header element, then WS-Security, then authorizationXml. */
-const PRECEDENCE: Record<Carrier, number> = { 'soap-header': 0, 'ws-security': 1, 'authorization-xml': 2 };
+const PRECEDENCE: Record<Carrier, number> = { 'soap-header': 0, 'ws-security': 1, 'authorization-xml': 2, 'user-token': 2 };
 
 const secretOf = (c: FoundCredential) => c.apiToken || c.organizationKey || '';
 
 /** The one credential of the message, or a conflict when carriers disagree (DESIGN.md §3.1). */
 export function pickCredential(found: readonly FoundCredential[]): FoundCredential | undefined | CredentialConflict {
-  const present = found.filter((c) => secretOf(c) !== '' || c.userLoginName);
+  const present = found.filter((c) => secretOf(c) !== '' || c.userLoginName || c.malformed);
   if (new Set(present.map(secretOf)).size > 1) return new CredentialConflict();
   return [...present].sort((a, b) => PRECEDENCE[a.carrier] - PRECEDENCE[b.carrier])[0];
 }
@@ -86,7 +97,8 @@ export function refusedBeforeBody(req: IncomingMessage): boolean {
 
 export function soapGateway(deps: SoapGatewayDeps) {
   async function authenticate(cred: FoundCredential): Promise<Authenticated | GatehouseError> {
-    if (cred.unsupportedPasswordType) return new CredentialMalformed();
+    if (cred.unsupportedPasswordType) return new PasswordDigestUnsupported();
+    if (cred.malformed) return new CredentialMalformed('The credential parameter is not a well-formed <authorization> element.');
     const secret = secretOf(cred);
     // Organization token (deprecated): refused on SOAP unless the deployment allows it
     if (cred.organizationKey || secret.startsWith(TOKEN_PREFIXES.organization)) {
@@ -125,10 +137,17 @@ export function soapGateway(deps: SoapGatewayDeps) {
     ctx.path = path;
     let version: SoapVersion = versionOfContentType(req.headers['content-type']);
     let bodyRead = false;
-    const refuse = (err: GatehouseError) => {
+    // Set once the message is a call of a known operation: from then on a refusal is that operation's failed result
+    let operation: OperationContract | undefined;
+    let contract: ServiceContract | undefined;
+    const refuse = (err: GatehouseError, asFault = false) => {
       ctx.errorCode = err.code;
       // A refusal before the body's end closes the connection; the rest is drained, not parsed.
-      sendSoapFault(res, version, err, ctx.requestId, !bodyRead);
+      if (operation && contract && !asFault && deps.refusals === 'apiResult') {
+        sendApiResultRefusal(res, version, contract.namespace, operation, err, ctx.requestId, !bodyRead);
+      } else {
+        sendSoapFault(res, version, err, ctx.requestId, !bodyRead);
+      }
       if (!bodyRead) req.resume();
     };
 
@@ -141,10 +160,11 @@ export function soapGateway(deps: SoapGatewayDeps) {
     if (head instanceof GatehouseError) return refuse(head);
     version = head.version;
 
-    // Extract: stream only the preamble
+    // Extract: stream only the preamble, with the contract of the WSDL being served now
+    contract = deps.contract();
     let preamble;
     try {
-      preamble = await readPreamble(req, deps.limits);
+      preamble = await readPreamble(req, deps.limits, contract);
     } catch (e) {
       if (e instanceof GatehouseError) return refuse(e);
       res.destroy(); // the client went away mid-message
@@ -153,17 +173,19 @@ export function soapGateway(deps: SoapGatewayDeps) {
     bodyRead = preamble.ended;
     const { scan } = preamble;
     if (scan.envelopeNs !== ENVELOPE_NS[version]) return refuse(new NotSoapEnvelope());
-    if (scan.operationNs !== TNS || !OPERATIONS.has(scan.operation)) return refuse(new OperationUnknown());
-    if (head.action !== '' && head.action !== TNS + scan.operation) return refuse(new SoapActionMismatch());
-    ctx.path = `${path}#${scan.operation}`;
+    const called = scan.operationNs === contract.namespace ? contract.operations.get(scan.operation) : undefined;
+    if (!called) return refuse(new OperationUnknown());
+    if (!actionNamesOperation(head.action, contract.namespace, called.name, called.soapActions[version])) return refuse(new SoapActionMismatch());
+    operation = called;
+    ctx.path = `${path}#${called.name}`;
     ctx.upstream = deps.upstream;
 
     const cred = pickCredential(scan.credentials);
     if (cred instanceof GatehouseError) return refuse(cred);
 
-    // Shape check, resolve, judge (GetVersion_v1 is public: whatever it carries is cut, not judged)
+    // Shape check, resolve, judge (an operation without a credential parameter, GetVersion_v1, is public: whatever it carries is cut, not judged)
     let identity: string | undefined;
-    if (!PUBLIC_OPERATIONS.has(scan.operation)) {
+    if (called.credentialParameter) {
       if (!cred) return refuse(new CredentialMissing());
       // Abuse limits: checked before resolving, counted on refusal (the same module as REST)
       const ip = deps.clientIp?.(req) ?? req.socket.remoteAddress ?? 'unknown';
@@ -208,9 +230,10 @@ export function soapGateway(deps: SoapGatewayDeps) {
         more: !preamble.ended,
         contentLength: declared !== undefined && /^\d+$/.test(declared) ? Number(declared) - removed : undefined,
       },
+      // The upstream did not answer (refused, reset, slow): a Fault, as its absence would be without the gateway
       onError: (err) => {
         bodyRead = false;
-        refuse(err);
+        refuse(err, true);
       },
     });
   }

@@ -1,5 +1,6 @@
 // soap/: the SOAP facts Gatehouse relies on, named once — envelope namespaces (SOAP 1.1 W3C Note
-// §4, SOAP 1.2 Part 1 §5), the platform's service namespace and operations (DESIGN.md §1),
+// §4, SOAP 1.2 Part 1 §5), the platform's service namespace (DESIGN.md §1; its operations come
+// from the WSDL, soap/contract.ts),
 // WS-Security UsernameToken Profile 1.0 names, and how the HTTP binding carries the version and
 // the action (SOAP 1.1 §6.1.1 `SOAPAction`; RFC 3902 `application/soap+xml; action=`).
 import type { IncomingHttpHeaders } from 'node:http';
@@ -10,29 +11,16 @@ export type SoapVersion = '1.1' | '1.2';
 export const SOAP11_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
 export const SOAP12_NS = 'http://www.w3.org/2003/05/soap-envelope';
 export const ENVELOPE_NS: Record<SoapVersion, string> = { '1.1': SOAP11_NS, '1.2': SOAP12_NS };
-/** The platform's service namespace; SOAPAction = TNS + operation name. */
+/** The platform's service namespace (the bundled WSDL's targetNamespace); SOAPAction = TNS + operation name. */
 export const TNS = 'http://www.eSignAnyWhere.com/';
 export const WSSE_NS = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd';
 export const PASSWORD_TEXT = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText';
 
-/** The SOAP header element declared on every operation in wsdl/Api.wsdl. */
+/**
+ * Gatehouse's own SOAP header carrier (`<AuthorizationHeader xmlns="<service namespace>"><apiToken>`),
+ * accepted besides the platform's credential parameter; not part of the platform's WSDL.
+ */
 export const AUTH_HEADER = 'AuthorizationHeader';
-/** The legacy first body parameter. */
-export const AUTHORIZATION_XML = 'authorizationXml';
-
-export const OPERATIONS = new Set([
-  'GetVersion_v1',
-  'ValidateAuthorization_v1',
-  'SendEnvelope_v1',
-  'SendEnvelopeFromTemplate_v1',
-  'GetEnvelopeById_v1',
-  'FindEnvelopes_v1',
-  'CancelEnvelope_v1',
-  'DownloadCompletedDocument_v1',
-  'UploadTemporarySspFile_v1',
-]);
-/** Operations that need no credential. */
-export const PUBLIC_OPERATIONS = new Set(['GetVersion_v1']);
 
 export interface SoapRequestHead {
   version: SoapVersion;
@@ -41,6 +29,19 @@ export interface SoapRequestHead {
 }
 
 const unquote = (v: string) => v.trim().replace(/^"(.*)"$/, '$1').trim();
+
+/**
+ * Does the HTTP-level action name this operation? The WSDL's soapAction, or the
+ * `namespace#Operation` form some toolkits send by default (SOAP::Lite: `http://www.eSignAnyWhere.com/#Op`,
+ * with or without the namespace's trailing slash). Empty = the client left it to the body.
+ */
+export function actionNamesOperation(action: string, namespace: string, operation: string, declared: string | undefined): boolean {
+  if (action === '' || action === declared || action === namespace + operation) return true;
+  const hash = action.lastIndexOf('#');
+  if (hash < 0 || action.slice(hash + 1) !== operation) return false;
+  const ns = action.slice(0, hash);
+  return ns === namespace || ns === namespace.replace(/\/$/, '');
+}
 
 /** The SOAP version a Content-Type names, for choosing the Fault's version even before refusing it. */
 export function versionOfContentType(contentType: string | undefined): SoapVersion {

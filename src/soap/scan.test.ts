@@ -2,13 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { cutOut, pickCredential } from './gateway.js';
 import { EnvelopeScanner, type ScanLimits } from './scan.js';
 import { SOAP11_NS, TNS, WSSE_NS } from './protocol.js';
+import { bundledWsdl } from './wsdl.js';
+
+const CONTRACT = bundledWsdl().contract;
 
 const LIMITS: ScanLimits = { preambleBytes: 64 * 1024, maxDepth: 32, maxAttributes: 64, maxNameLength: 256 };
 const TOKEN = 'gtu_' + 'a'.repeat(36);
 
 function scanAll(xml: string | Buffer, chunk = 7, limits = LIMITS) {
   const bytes = Buffer.isBuffer(xml) ? xml : Buffer.from(xml, 'utf8');
-  const s = new EnvelopeScanner(limits);
+  const s = new EnvelopeScanner(limits, CONTRACT);
   for (let i = 0; i < bytes.length; i += chunk) {
     const r = s.push(bytes.subarray(i, i + chunk));
     if (r) return r;
@@ -87,10 +90,31 @@ describe('EnvelopeScanner', () => {
     ['a declared Latin-1 encoding', `<?xml version="1.0" encoding="ISO-8859-1"?><soap:Envelope xmlns:soap="${SOAP11_NS}"/>`, 'EncodingRefused'],
     ['UTF-16 bytes', Buffer.from('\ufeff' + env('', ''), 'utf16le'), 'EncodingRefused'],
     ['invalid UTF-8', Buffer.concat(env('', `<SendEnvelope_v1 xmlns="${TNS}"><authorizationXml>|</authorizationXml></SendEnvelope_v1>`).split('|').flatMap((part, i) => (i ? [Buffer.from([0xc3, 0x28]), Buffer.from(part)] : [Buffer.from(part)]))), 'EncodingRefused'],
-    ['a DOCTYPE inside authorizationXml', env('', `<SendEnvelope_v1 xmlns="${TNS}"><authorizationXml>&lt;!DOCTYPE a [&lt;!ENTITY b "c"&gt;]&gt;&lt;authorization/&gt;</authorizationXml></SendEnvelope_v1>`), 'XmlDoctypeRefused'],
-    ['authorizationXml that is not an authorization element', env('', `<SendEnvelope_v1 xmlns="${TNS}"><authorizationXml>&lt;x&gt;</authorizationXml></SendEnvelope_v1>`), 'XmlMalformed'],
   ])('refuses %s', (_name, xml, code) => {
     expect(codeOf(() => scanAll(xml))).toBe(code);
+  });
+
+  it.each([
+    ['a DOCTYPE inside authorizationXml', `&lt;!DOCTYPE a [&lt;!ENTITY b "c"&gt;]&gt;&lt;authorization/&gt;`],
+    ['authorizationXml that is not an authorization element', `&lt;x&gt;`],
+  ])('reports %s as a malformed credential of the call (never expanded)', (_name, value) => {
+    const xml = env('', `<SendEnvelope_v1 xmlns="${TNS}"><authorizationXml>${value}</authorizationXml></SendEnvelope_v1>`);
+    expect(scanAll(xml).credentials).toEqual([{ carrier: 'authorization-xml', malformed: true }]);
+  });
+
+  it("reads UploadUserFile_v1's userToken, the one operation whose credential has another name, and blanks it", () => {
+    const xml = env('', `<UploadUserFile_v1 xmlns="${TNS}"><userToken>${TOKEN}</userToken><flowFileXml>x</flowFileXml></UploadUserFile_v1>`);
+    const r = scanAll(xml);
+    expect(r.credentials).toEqual([{ carrier: 'user-token', apiToken: TOKEN }]);
+    expect(cutOut(Buffer.from(xml), r.cuts).head.toString()).toBe(env('', `<UploadUserFile_v1 xmlns="${TNS}"><userToken></userToken><flowFileXml>x</flowFileXml></UploadUserFile_v1>`));
+    // authorizationXml is not a credential there: an element of that name is a plain parameter
+    const other = env('', `<UploadUserFile_v1 xmlns="${TNS}"><authorizationXml>&lt;authorization&gt;&lt;apiToken&gt;${TOKEN}&lt;/apiToken&gt;&lt;/authorization&gt;</authorizationXml></UploadUserFile_v1>`);
+    expect(scanAll(other).credentials).toEqual([]);
+  });
+
+  it('takes no credential parameter from an operation the contract does not know', () => {
+    const xml = env('', `<DropAllTables xmlns="${TNS}"><authorizationXml>&lt;authorization&gt;&lt;apiToken&gt;${TOKEN}&lt;/apiToken&gt;&lt;/authorization&gt;</authorizationXml></DropAllTables>`);
+    expect(scanAll(xml)).toMatchObject({ operation: 'DropAllTables', credentials: [] });
   });
 });
 

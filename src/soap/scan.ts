@@ -10,8 +10,9 @@ import type { Readable } from 'node:stream';
 import { SaxesParser, type SaxesTagNS } from 'saxes';
 import { GatehouseError } from '../pipeline/errors.js';
 import { parseAuthorizationXml, type AuthorizationFields } from './authorization-xml.js';
+import type { CredentialParameter, ServiceContract } from './contract.js';
 import { EncodingRefused, NotSoapEnvelope, XmlDoctypeRefused, XmlLimitExceeded, XmlMalformed } from './errors.js';
-import { AUTH_HEADER, AUTHORIZATION_XML, PASSWORD_TEXT, SOAP11_NS, SOAP12_NS, TNS, WSSE_NS } from './protocol.js';
+import { AUTH_HEADER, PASSWORD_TEXT, SOAP11_NS, SOAP12_NS, WSSE_NS } from './protocol.js';
 
 export interface ScanLimits {
   preambleBytes: number;
@@ -20,12 +21,14 @@ export interface ScanLimits {
   maxNameLength: number;
 }
 
-export type Carrier = 'soap-header' | 'ws-security' | 'authorization-xml';
+export type Carrier = 'soap-header' | 'ws-security' | 'authorization-xml' | 'user-token';
 
 export interface FoundCredential extends AuthorizationFields {
   carrier: Carrier;
   /** WS-Security: a password type other than PasswordText (a digest cannot be checked against a hash). */
   unsupportedPasswordType?: boolean;
+  /** The credential parameter held something that is not an `<authorization>` element. */
+  malformed?: boolean;
 }
 
 export interface ScanResult {
@@ -65,8 +68,13 @@ export class EnvelopeScanner {
   private result: ScanResult = { envelopeNs: '', operation: '', operationNs: '', credentials: [], cuts: [] };
   private charCuts: Array<[number, number]> = [];
   private finished: ScanResult | undefined;
+  /** The Body operation's credential parameter, once the operation is named. */
+  private credentialParameter: CredentialParameter | undefined;
 
-  constructor(private readonly limits: ScanLimits) {
+  constructor(
+    private readonly limits: ScanLimits,
+    private readonly contract: ServiceContract,
+  ) {
     const p = this.parser;
     p.on('xmldecl', (decl) => {
       if (decl.encoding && !/^utf-?8$/i.test(decl.encoding)) throw new EncodingRefused();
@@ -162,7 +170,7 @@ export class EnvelopeScanner {
     }
     const inHeader = this.stack[1]!.local === 'Header';
     if (inHeader) {
-      if (depth === 3 && el.uri === TNS && el.local === AUTH_HEADER) this.header = {};
+      if (depth === 3 && el.uri === this.contract.namespace && el.local === AUTH_HEADER) this.header = {};
       else if (depth === 3 && el.uri === WSSE_NS && el.local === 'Security') this.security = { start: el.start, others: 0 };
       else if (depth === 4 && this.header && parent!.local === AUTH_HEADER) this.collecting = '';
       else if (depth === 4 && this.security && parent!.local === 'Security') {
@@ -177,15 +185,16 @@ export class EnvelopeScanner {
       }
       return;
     }
-    // Body: its first element names the operation; the operation's first element may be authorizationXml
+    // Body: its first element names the operation; the operation's first element may be its credential parameter
     if (depth === 3) {
       if (this.result.operation === '') {
         this.result.operation = el.local;
         this.result.operationNs = el.uri;
+        if (el.uri === this.contract.namespace) this.credentialParameter = this.contract.operations.get(el.local)?.credentialParameter;
       }
       return;
     }
-    if (depth === 4 && el.local === AUTHORIZATION_XML) {
+    if (depth === 4 && el.local === this.credentialParameter) {
       this.collecting = '';
       return;
     }
@@ -228,16 +237,32 @@ export class EnvelopeScanner {
       }
       return;
     }
-    if (depth === 4 && el.local === AUTHORIZATION_XML) {
+    if (depth === 4 && el.local === this.credentialParameter) {
       const contentEnd = el.selfClosing ? el.contentStart : this.text.lastIndexOf('<', end - 1);
       if (value !== '') {
-        this.result.credentials.push({ carrier: 'authorization-xml', ...parseAuthorizationXml(value) });
+        this.result.credentials.push(readCredentialParameter(this.credentialParameter, value));
         this.charCuts.push([el.contentStart, contentEnd]);
       }
       throw DONE;
     }
     // The operation closed without parameters
     if (depth === 3) throw DONE;
+  }
+}
+
+/**
+ * authorizationXml holds an escaped `<authorization>` element; userToken (UploadUserFile_v1) the
+ * token itself, or the same element. Something else is a malformed credential, refused as such
+ * in the operation's answer rather than as a broken message.
+ */
+function readCredentialParameter(parameter: CredentialParameter, value: string): FoundCredential {
+  const carrier: Carrier = parameter === 'userToken' ? 'user-token' : 'authorization-xml';
+  if (carrier === 'user-token' && !value.startsWith('<')) return { carrier, apiToken: value };
+  try {
+    return { carrier, ...parseAuthorizationXml(value) };
+  } catch (e) {
+    if (e instanceof GatehouseError) return { carrier, malformed: true };
+    throw e;
   }
 }
 
@@ -253,8 +278,8 @@ export interface Preamble {
  * Reads the request only until the scan finishes; the stream is left paused at that point so the
  * untouched remainder can be piped on. Rejects with a GatehouseError to refuse.
  */
-export function readPreamble(body: Readable, limits: ScanLimits): Promise<Preamble> {
-  const scanner = new EnvelopeScanner(limits);
+export function readPreamble(body: Readable, limits: ScanLimits, contract: ServiceContract): Promise<Preamble> {
+  const scanner = new EnvelopeScanner(limits, contract);
   const chunks: Buffer[] = [];
   return new Promise((resolve, reject) => {
     const cleanup = () => {

@@ -47,6 +47,20 @@ const authHeader = (token: string) => `<AuthorizationHeader xmlns="${TNS}"><apiT
 /** The text of <name> inside an apiResult string. */
 const field = (result: string, name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(result)?.[1];
 
+/**
+ * A refused call as the platform's clients see it: the call succeeds (HTTP 200), its result string
+ * says baseResult `failed`, with the error code and the request id as support id.
+ */
+async function refusalOf(c: soap.Client, op: string, args: object): Promise<string> {
+  const [out, raw] = await c[`${op}Async`](args);
+  const result: string = out[`${op}Result`];
+  expect(field(result, 'baseResult')).toBe('failed');
+  expect(field(result, 'supportId')).toBe(c.lastResponseHeaders?.['x-request-id']);
+  expect(field(result, 'errorMsg')).toMatch(new RegExp(`^${field(result, 'error')}: `));
+  for (const s of secrets) expect(raw).not.toContain(s);
+  return field(result, 'error')!;
+}
+
 /** The errorInfo a client sees in its own error, for both SOAP versions. */
 async function faultOf(call: Promise<unknown>): Promise<{ code: string; error: string; status: number }> {
   try {
@@ -88,7 +102,7 @@ describe.each(VERSIONS)('a real SOAP %s client', (version) => {
   it('sends SendEnvelope_v1 with the token in the SOAP header, which the upstream never sees', async () => {
     const c = await client(version);
     c.addSoapHeader(authHeader(alice.token));
-    const [out, raw] = await c.SendEnvelope_v1Async({ envelopeXml: '<envelope><name>Contract</name></envelope>' });
+    const [out, raw] = await c.SendEnvelope_v1Async({ envelopeDescriptionXml: '<envelope><name>Contract</name></envelope>' });
     const r: string = out.SendEnvelope_v1Result;
     expect(field(r, 'loginName')).toBe(alice.login);
     expect(field(r, 'authKind')).toBe('api-token');
@@ -100,7 +114,7 @@ describe.each(VERSIONS)('a real SOAP %s client', (version) => {
   it('sends SendEnvelope_v1 with a WS-Security UsernameToken (PasswordText)', async () => {
     const c = await client(version);
     c.setSecurity(new soap.WSSecurity(alice.login, alice.token, { passwordType: 'PasswordText' }));
-    const [out] = await c.SendEnvelope_v1Async({ envelopeXml: '<envelope/>' });
+    const [out] = await c.SendEnvelope_v1Async({ envelopeDescriptionXml: '<envelope/>' });
     expect(field(out.SendEnvelope_v1Result, 'loginName')).toBe(alice.login);
     // The Timestamp stays, the UsernameToken goes
     expect(field(out.SendEnvelope_v1Result, 'headerElements')).toBe('Security');
@@ -108,7 +122,7 @@ describe.each(VERSIONS)('a real SOAP %s client', (version) => {
 
   it('sends SendEnvelope_v1 with the legacy authorizationXml, blanked before the upstream', async () => {
     const c = await client(version);
-    const [out] = await c.SendEnvelope_v1Async({ authorizationXml: authXml(alice.token), envelopeXml: '<envelope/>' });
+    const [out] = await c.SendEnvelope_v1Async({ authorizationXml: authXml(alice.token), envelopeDescriptionXml: '<envelope/>' });
     expect(field(out.SendEnvelope_v1Result, 'loginName')).toBe(alice.login);
     expect(field(out.SendEnvelope_v1Result, 'authorizationXmlLength')).toBe('0');
   });
@@ -121,38 +135,61 @@ describe.each(VERSIONS)('a real SOAP %s client', (version) => {
     expect(field(val.ValidateAuthorization_v1Result, 'userId')).toBe(alice.userId);
   });
 
-  const sender = version === '1.1' ? { code: 'soap:Client', status: 500 } : { code: 'env:Sender', status: 400 };
   it.each([
-    ['missing', () => ({ envelopeXml: 'x' }), 'CredentialMissing'],
-    ['malformed', () => ({ authorizationXml: authXml('not-a-token'), envelopeXml: 'x' }), 'CredentialMalformed'],
-    ['unknown', () => ({ authorizationXml: authXml(mintToken('user')), envelopeXml: 'x' }), 'CredentialUnknown'],
-    ['disabled', () => ({ authorizationXml: authXml(disabled.token), envelopeXml: 'x' }), 'CredentialDisabled'],
-  ])('sees a Fault as its own error for a %s token', async (_name, args, error) => {
+    ['missing', () => ({ envelopeDescriptionXml: 'x' }), 'ERR0002'],
+    ['malformed', () => ({ authorizationXml: authXml('not-a-token'), envelopeDescriptionXml: 'x' }), 'CredentialMalformed'],
+    ['unknown', () => ({ authorizationXml: authXml(mintToken('user')), envelopeDescriptionXml: 'x' }), 'CredentialUnknown'],
+    ['disabled', () => ({ authorizationXml: authXml(disabled.token), envelopeDescriptionXml: 'x' }), 'CredentialDisabled'],
+    ['not an <authorization> element in', () => ({ authorizationXml: '<x/>', envelopeDescriptionXml: 'x' }), 'CredentialMalformed'],
+  ])('sees baseResult failed, not an exception, for a %s token', async (_name, args, error) => {
     const c = await client(version);
-    const f = await faultOf(c.SendEnvelope_v1Async(args()));
-    expect(f).toEqual({ ...sender, error });
+    expect(await refusalOf(c, 'SendEnvelope_v1', args())).toBe(error);
   });
 
-  it('sees a Fault for an organization token (orgTokens.allowSoap is off)', async () => {
+  it('is refused an organization token (orgTokens.allowSoap is off)', async () => {
     const c = await client(version);
     c.addSoapHeader(`<AuthorizationHeader xmlns="${TNS}"><organizationKey>${mintToken('organization')}</organizationKey><userLoginName>${alice.login}</userLoginName></AuthorizationHeader>`);
-    expect(await faultOf(c.SendEnvelope_v1Async({ envelopeXml: 'x' }))).toEqual({ ...sender, error: 'OrgTokenNotAllowed' });
+    expect(await refusalOf(c, 'SendEnvelope_v1', { envelopeDescriptionXml: 'x' })).toBe('OrgTokenNotAllowed');
     const legacy = await client(version);
-    const args = { authorizationXml: authXml(mintToken('organization')), envelopeXml: 'x' };
-    expect(await faultOf(legacy.SendEnvelope_v1Async(args))).toEqual({ ...sender, error: 'OrgTokenNotAllowed' });
+    const args = { authorizationXml: authXml(mintToken('organization')), envelopeDescriptionXml: 'x' };
+    expect(await refusalOf(legacy, 'SendEnvelope_v1', args)).toBe('OrgTokenNotAllowed');
   });
 
-  it('sees a Fault when the WS-Security Username is not the token user', async () => {
+  it('is refused when the WS-Security Username is not the token user', async () => {
     const c = await client(version);
     c.setSecurity(new soap.WSSecurity('mallory@example.test', alice.token, { passwordType: 'PasswordText' }));
-    expect((await faultOf(c.SendEnvelope_v1Async({ envelopeXml: 'x' }))).error).toBe('CredentialUnknown');
+    expect(await refusalOf(c, 'SendEnvelope_v1', { envelopeDescriptionXml: 'x' })).toBe('CredentialUnknown');
   });
 
-  it('sees a Fault when two carriers disagree', async () => {
+  it('is told to send a WS-Security PasswordDigest as PasswordText', async () => {
+    const c = await client(version);
+    c.setSecurity(new soap.WSSecurity(alice.login, alice.token, { passwordType: 'PasswordDigest' }));
+    const [out] = await c.SendEnvelope_v1Async({ envelopeDescriptionXml: 'x' });
+    expect(field(out.SendEnvelope_v1Result, 'error')).toBe('PasswordDigestUnsupported');
+    expect(field(out.SendEnvelope_v1Result, 'errorMsg')).toContain('PasswordText');
+  });
+
+  it('is refused when two carriers disagree', async () => {
     const c = await client(version);
     c.addSoapHeader(authHeader(alice.token));
-    const f = await faultOf(c.SendEnvelope_v1Async({ authorizationXml: authXml(disabled.token), envelopeXml: 'x' }));
-    expect(f.error).toBe('CredentialConflict');
+    expect(await refusalOf(c, 'SendEnvelope_v1', { authorizationXml: authXml(disabled.token), envelopeDescriptionXml: 'x' })).toBe('CredentialConflict');
+  });
+});
+
+describe('soap.refusals: "fault" (the operator keeps Faults)', () => {
+  let faulting: TestGateway;
+  beforeAll(async () => {
+    faulting = await startTestGateway({ store: ts.store, storeUrl: ts.url, overrides: { soap: { refusals: 'fault' } } });
+  });
+  afterAll(async () => {
+    await faulting?.close();
+  });
+
+  it.each(VERSIONS)('SOAP %s: a refused call is a Fault of its version', async (version) => {
+    const c = await client(version, faulting.url);
+    const sender = version === '1.1' ? { code: 'soap:Client', status: 500 } : { code: 'env:Sender', status: 400 };
+    expect(await faultOf(c.SendEnvelope_v1Async({ authorizationXml: authXml(disabled.token) }))).toEqual({ ...sender, error: 'CredentialDisabled' });
+    expect(await faultOf(c.SendEnvelope_v1Async({}))).toEqual({ ...sender, error: 'ERR0002' });
   });
 });
 
@@ -168,7 +205,7 @@ async function expectFault(res: Response, error: string) {
   expect(res.headers.get('content-type')).toBe('text/xml; charset=utf-8');
   expect(text).toContain('<faultcode>soap:Client</faultcode>');
   expect(text).toContain(`<error>${error}</error>`);
-  expect(text).toContain(`<requestId>${res.headers.get('x-request-id')}</requestId>`);
+  expect(text).toContain(`<supportId>${res.headers.get('x-request-id')}</supportId>`);
 }
 
 describe('hostile and broken messages', () => {
@@ -208,10 +245,11 @@ describe('hostile and broken messages', () => {
   });
 });
 
-/** An upstream that records the exact request it receives. */
+/** An upstream that records the exact request it receives (it publishes no WSDL: the gateway's ?wsdl fetch gets 404). */
 async function captureUpstream() {
   const seen: Array<{ headers: http.IncomingHttpHeaders; body: Buffer }> = [];
   const server = http.createServer((req, res) => {
+    if (req.method === 'GET') return void res.writeHead(404).end();
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -393,8 +431,8 @@ describe('the sample SOAP upstream', () => {
       const version = await fetch(`${up.url}/api.asmx`, { method: 'POST', headers: V11, body: envelope11('', `<GetVersion_v1 xmlns="${TNS}"/>`) });
       expect(await version.text()).toContain('&lt;version&gt;26.11.0-sample&lt;/version&gt;');
       const refused = await fetch(`${up.url}/api.asmx`, { method: 'POST', headers: { ...V11, 'X-Gatehouse-Identity': 'forged' }, body: envelope11('', `<SendEnvelope_v1 xmlns="${TNS}"/>`) });
-      expect(refused.status).toBe(500);
-      expect(await refused.text()).toContain('<error>IdentityMissing</error>');
+      expect(refused.status).toBe(200);
+      expect(await refused.text()).toContain('&lt;baseResult&gt;failed&lt;/baseResult&gt;&lt;errorInfo&gt;&lt;error&gt;IdentityMissing&lt;/error&gt;');
     } finally {
       await up.close();
     }
