@@ -107,14 +107,13 @@ describe('EnvelopeScanner', () => {
     const r = scanAll(xml);
     expect(r.credentials).toEqual([{ carrier: 'user-token', apiToken: TOKEN }]);
     expect(cutOut(Buffer.from(xml), r.cuts).head.toString()).toBe(env('', `<UploadUserFile_v1 xmlns="${TNS}"><userToken></userToken><flowFileXml>x</flowFileXml></UploadUserFile_v1>`));
-    // authorizationXml is not a credential there: an element of that name is a plain parameter
-    const other = env('', `<UploadUserFile_v1 xmlns="${TNS}"><authorizationXml>&lt;authorization&gt;&lt;apiToken&gt;${TOKEN}&lt;/apiToken&gt;&lt;/authorization&gt;</authorizationXml></UploadUserFile_v1>`);
-    expect(scanAll(other).credentials).toEqual([]);
   });
 
-  it('takes no credential parameter from an operation the contract does not know', () => {
-    const xml = env('', `<DropAllTables xmlns="${TNS}"><authorizationXml>&lt;authorization&gt;&lt;apiToken&gt;${TOKEN}&lt;/apiToken&gt;&lt;/authorization&gt;</authorizationXml></DropAllTables>`);
-    expect(scanAll(xml)).toMatchObject({ operation: 'DropAllTables', credentials: [] });
+  it.each(['GetVersion_v1', 'DropAllTables', 'UploadUserFile_v1'])('reads and cuts an authorizationXml sent to %s too: no token reaches the upstream', (op) => {
+    const xml = env('', `<${op} xmlns="${TNS}"><authorizationXml>&lt;authorization&gt;&lt;apiToken&gt;${TOKEN}&lt;/apiToken&gt;&lt;/authorization&gt;</authorizationXml></${op}>`);
+    const r = scanAll(xml);
+    expect(r).toMatchObject({ operation: op, credentials: [{ carrier: 'authorization-xml', apiToken: TOKEN }] });
+    expect(cutOut(Buffer.from(xml), r.cuts).head.toString()).not.toContain(TOKEN);
   });
 });
 

@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import { SaxesParser, type SaxesTagNS } from 'saxes';
 import { GatehouseError } from '../pipeline/errors.js';
 import { parseAuthorizationXml, type AuthorizationFields } from './authorization-xml.js';
-import type { CredentialParameter, ServiceContract } from './contract.js';
+import { CREDENTIAL_PARAMETERS, type CredentialParameter, type ServiceContract } from './contract.js';
 import { EncodingRefused, NotSoapEnvelope, XmlDoctypeRefused, XmlLimitExceeded, XmlMalformed } from './errors.js';
 import { AUTH_HEADER, PASSWORD_TEXT, SOAP11_NS, SOAP12_NS, WSSE_NS } from './protocol.js';
 
@@ -68,8 +68,6 @@ export class EnvelopeScanner {
   private result: ScanResult = { envelopeNs: '', operation: '', operationNs: '', credentials: [], cuts: [] };
   private charCuts: Array<[number, number]> = [];
   private finished: ScanResult | undefined;
-  /** The Body operation's credential parameter, once the operation is named. */
-  private credentialParameter: CredentialParameter | undefined;
 
   constructor(
     private readonly limits: ScanLimits,
@@ -190,11 +188,10 @@ export class EnvelopeScanner {
       if (this.result.operation === '') {
         this.result.operation = el.local;
         this.result.operationNs = el.uri;
-        if (el.uri === this.contract.namespace) this.credentialParameter = this.contract.operations.get(el.local)?.credentialParameter;
       }
       return;
     }
-    if (depth === 4 && el.local === this.credentialParameter) {
+    if (depth === 4 && isCredentialParameter(el.local)) {
       this.collecting = '';
       return;
     }
@@ -237,10 +234,10 @@ export class EnvelopeScanner {
       }
       return;
     }
-    if (depth === 4 && el.local === this.credentialParameter) {
+    if (depth === 4 && isCredentialParameter(el.local)) {
       const contentEnd = el.selfClosing ? el.contentStart : this.text.lastIndexOf('<', end - 1);
       if (value !== '') {
-        this.result.credentials.push(readCredentialParameter(this.credentialParameter, value));
+        this.result.credentials.push(readCredentialParameter(el.local, value));
         this.charCuts.push([el.contentStart, contentEnd]);
       }
       throw DONE;
@@ -248,6 +245,15 @@ export class EnvelopeScanner {
     // The operation closed without parameters
     if (depth === 3) throw DONE;
   }
+}
+
+/**
+ * A first parameter named like a credential parameter of any operation is read and cut, whatever
+ * the operation: a token sent to a public operation, or under the other operations' name, must
+ * not reach the upstream either. The contract decides only whether the operation needs one.
+ */
+function isCredentialParameter(local: string): local is CredentialParameter {
+  return (CREDENTIAL_PARAMETERS as readonly string[]).includes(local);
 }
 
 /**

@@ -1,6 +1,6 @@
 // Organization tokens on SOAP, in a deployment that turns `orgTokens.allowSoap` on for a legacy
 // migration: the same checks as REST (token, flag, acting user), with the SOAP carriers, answered
-// as SOAP Faults; never forwarded. (With the setting off they are refused: soap-gateway.test.ts.)
+// in the platform's failure form (baseResult failed); never forwarded. (With the setting off they are refused: soap-gateway.test.ts.)
 import * as soap from 'soap';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TNS } from '../../src/soap/protocol.js';
@@ -33,29 +33,25 @@ const header = (login?: string) =>
   `<AuthorizationHeader xmlns="${TNS}"><organizationKey>${orgToken}</organizationKey>${login ? `<userLoginName>${login}</userLoginName>` : ''}</AuthorizationHeader>`;
 const field = (result: string, name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(result)?.[1];
 
-async function errorOf(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-  } catch (e) {
-    const body = (e as { body?: string }).body ?? '';
-    expect(body).not.toContain(orgToken);
-    return /<error>([^<]*)<\/error>/.exec(body)?.[1] ?? 'no errorInfo';
-  }
-  throw new Error('expected a SOAP Fault');
+async function errorOf(call: Promise<[{ SendEnvelope_v1Result: string }, string]>): Promise<string> {
+  const [out, raw] = await call;
+  expect(raw).not.toContain(orgToken);
+  expect(field(out.SendEnvelope_v1Result, 'baseResult')).toBe('failed');
+  return field(out.SendEnvelope_v1Result, 'error') ?? 'no errorInfo';
 }
 
 describe('organization tokens on SOAP with orgTokens.allowSoap', () => {
   it.each(['1.1', '1.2'])('act for a colleague through the header element (SOAP %s)', async (version) => {
     const c = await soap.createClientAsync(`${gw.url}/api.asmx?wsdl`, { forceSoap12Headers: version === '1.2' });
     c.addSoapHeader(header(colleague.login));
-    const [out] = await c.SendEnvelope_v1Async({ envelopeXml: 'x' });
+    const [out] = await c.SendEnvelope_v1Async({ envelopeDescriptionXml: 'x' });
     expect(field(out.SendEnvelope_v1Result, 'loginName')).toBe(colleague.login);
   });
 
   it('act for a colleague through the legacy authorizationXml', async () => {
     const c = await soap.createClientAsync(`${gw.url}/api.asmx?wsdl`);
     const authorizationXml = `<authorization><organizationKey>${orgToken}</organizationKey><userLoginName>${colleague.login}</userLoginName></authorization>`;
-    const [out] = await c.SendEnvelope_v1Async({ authorizationXml, envelopeXml: 'x' });
+    const [out] = await c.SendEnvelope_v1Async({ authorizationXml, envelopeDescriptionXml: 'x' });
     expect(field(out.SendEnvelope_v1Result, 'loginName')).toBe(colleague.login);
   });
 
@@ -64,12 +60,12 @@ describe('organization tokens on SOAP with orgTokens.allowSoap', () => {
     for (const [login, expected] of [[undefined, 'OrgTokenLoginMissing'], [stranger.login, 'ActingUserNotAllowed']] as const) {
       const c = await soap.createClientAsync(`${gw.url}/api.asmx?wsdl`);
       c.addSoapHeader(header(login));
-      expect(await errorOf(c.SendEnvelope_v1Async({ envelopeXml: 'x' }))).toBe(expected);
+      expect(await errorOf(c.SendEnvelope_v1Async({ envelopeDescriptionXml: 'x' }))).toBe(expected);
     }
     await ts.store.admin.setOrganizationFeature(TEST_ACTOR, manager.org, 'OrganizationApiToken', false);
     await gw.gateway.follower.poll();
     const c = await soap.createClientAsync(`${gw.url}/api.asmx?wsdl`);
     c.addSoapHeader(header(colleague.login));
-    expect(await errorOf(c.SendEnvelope_v1Async({ envelopeXml: 'x' }))).toBe('FeatureFlagMissing');
+    expect(await errorOf(c.SendEnvelope_v1Async({ envelopeDescriptionXml: 'x' }))).toBe('FeatureFlagMissing');
   });
 });
