@@ -3,8 +3,11 @@
 // gateway to the sample upstream; every refusal answered as the platform answers (HTTP 200,
 // baseResult failed, the error code, the access-log request id as support id); the upstream's own
 // WSDL served and obeyed when it publishes one; the action forms other toolkits send.
+import { execFile } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import * as soap from 'soap';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/credentials/token-format.js';
@@ -276,5 +279,24 @@ describe('SOAPAction forms', () => {
     const res = await call(action);
     expect(res.status).toBe(500);
     expect(await res.text()).toContain('<error>SoapActionMismatch</error>');
+  });
+});
+
+describe("Perl's SOAP::Lite, with its defaults (namespace#Operation SOAPAction)", () => {
+  const script = fileURLToPath(new URL('../clients/soap-lite.pl', import.meta.url));
+  const run = async (op: string, token: string, ...params: string[]) => {
+    const { stdout } = await promisify(execFile)('perl', [script, `${gw.url}/api.asmx`, op, authXml(token), ...params], { encoding: 'utf8', timeout: 20_000 });
+    return { status: /^HTTP: (.*)$/m.exec(stdout)?.[1], result: /^RESULT: (.*)$/m.exec(stdout)?.[1] ?? '' };
+  };
+
+  it('gets its envelope, and a refusal as baseResult failed it can read', async () => {
+    const ok = await run('GetEnvelopeById_v1', alice.token, 'envelopeId=env-7');
+    expect(ok.status).toBe('200 OK');
+    expect(field(ok.result, 'envelopeId')).toBe('env-7');
+    expect(field(ok.result, 'loginName')).toBe(alice.login);
+    const no = await run('CancelEnvelope_v1', mintToken('user'), 'envelopeId=env-7');
+    expect(no.status).toBe('200 OK');
+    expect(field(no.result, 'baseResult')).toBe('failed');
+    expect(field(no.result, 'error')).toBe('CredentialUnknown');
   });
 });
