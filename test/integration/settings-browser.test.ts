@@ -2,12 +2,14 @@
 // installed by .ci/run). Sign in, create a token, copy it from the page, call the REST gateway with
 // it (401: new tokens start disabled), flip the slider (200), delete it (401). A screenshot of each
 // state goes to test/artifacts/ (gitignored).
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { sql } from 'kysely';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTIFACTS, launchChromium, type Browser } from '../helpers/chromium.js';
+import { OrgTokenAdmin } from '../../src/store/org-token-admin.js';
 import { seedUser, TEST_ACTOR, type SeededUser } from '../helpers/fixtures.js';
 import { givePassword, PASSWORD } from '../helpers/settings-client.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
@@ -122,6 +124,25 @@ describe('the settings page in Chromium', () => {
     await page.getByRole('button', { name: 'Delete organization token Legacy ERP' }).click();
     await page.getByRole('dialog', { name: 'Delete organization token “Legacy ERP”?' }).getByRole('button', { name: 'Delete “Legacy ERP”' }).click();
     await page.getByRole('switch', { name: /“Legacy ERP”/ }).waitFor({ state: 'detached' });
+    expect((await asUser()).status).toBe(401);
+  });
+
+  it("lists an imported organization key (the platform's own GUID) with its hint, marked imported; deleting it on the page stops it", async () => {
+    const key = randomUUID().toUpperCase();
+    const [imported] = await new OrgTokenAdmin(ts.store.db).importLegacy(TEST_ACTOR, user.org, [{ line: 1, name: 'Platform key', key }]);
+    const asUser = async () => {
+      await gw.gateway.follower.poll();
+      return request(gw.url).get('/Api/v5/envelope/1').set('organizationKey', key).set('userLoginName', user.login);
+    };
+    expect((await asUser()).status).toBe(200);
+    await page.reload();
+    const item = page.locator(`[data-org-token-id="${imported!.id}"]`);
+    await item.locator('[data-origin="legacy"]').getByText('Imported').waitFor();
+    expect(await item.locator('.hint-code').textContent()).toBe(`…${key.slice(-4).toLowerCase()}`);
+    await shot('3c-org-token-imported');
+    await page.getByRole('button', { name: 'Delete organization token Platform key' }).click();
+    await page.getByRole('dialog', { name: 'Delete organization token “Platform key”?' }).getByRole('button', { name: 'Delete “Platform key”' }).click();
+    await item.waitFor({ state: 'detached' });
     expect((await asUser()).status).toBe(401);
   });
 
