@@ -9,12 +9,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { hashToken } from '../../src/credentials/token-format.js';
 import { SOAP11_NS, TNS } from '../../src/soap/protocol.js';
 import { OrgTokenAdmin } from '../../src/store/org-token-admin.js';
 import { seedOrganization, TEST_ACTOR } from '../helpers/fixtures.js';
 import { runCli, runCliJson } from '../helpers/processes.js';
+import { SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-server.js';
 import { givePassword, signIn } from '../helpers/settings-client.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 import { createTestStore, type TestStore } from '../helpers/test-store.js';
@@ -429,6 +431,42 @@ describe('the settings API and the effect of changes', () => {
     await settle();
     await expectMalformedWithoutReads([flagOn.keys.guid, flagOff.keys.guid.toUpperCase()]);
     expect(await status(flagOn.keys.token)).toEqual([200, null]);
+  });
+});
+
+// --- a fleet: the eviction channel carries the news, not only the change feed --------------------------------
+
+describe('with Redis', () => {
+  it("another instance learns of an import and of the last GUID's deletion through the eviction channel", async () => {
+    const redis = { url: SHARED_REDIS_URL, keyPrefix: uniquePrefix('legacy-org-keys') };
+    const writer = await startTestGateway({ store: ts.store, storeUrl: ts.url, overrides: { redis } });
+    // Its own store handle (another process, in effect) and a change feed it reads once a minute: only the channel can tell it in time.
+    const readerStore = ts.reopen();
+    const reader = await startTestGateway({ store: readerStore, storeUrl: ts.url, overrides: { redis, store: { url: ts.url, changeFeedPollMs: 60_000 } } });
+    const sub = new Redis(SHARED_REDIS_URL);
+    try {
+      await expect.poll(async () => ((await sub.pubsub('NUMSUB', `${redis.keyPrefix}evict`)) as [string, number])[1], { timeout: 5000 }).toBe(2);
+      const key = guid();
+      keysSeen.push(key);
+      const status = async () => {
+        const res = await rawRequest('GET', '/Api/v5/envelope/1', { organizationKey: key, userLoginName: flagOn.logins.enabled }, undefined, reader.url);
+        return [res.status, res.status === 200 ? null : JSON.parse(res.body).ErrorId];
+      };
+      expect(await status()).toEqual([401, 'CredentialMalformed']); // no GUID is imported any more (previous suite)
+      // Written through the writer's store handle: COMMIT → the writer publishes the keys on the channel.
+      const [imported] = await orgTokens.importLegacy(TEST_ACTOR, flagOn.name, [{ line: 1, name: 'Fleet key', key }]);
+      await writer.gateway.cache.evictionsSent();
+      await expect.poll(status, { timeout: 2000, interval: 25 }).toEqual([200, null]);
+      await orgTokens.delete(TEST_ACTOR, flagOn.logins.enabled, imported!.id);
+      await writer.gateway.cache.evictionsSent();
+      await expect.poll(status, { timeout: 2000, interval: 25 }).toEqual([401, 'CredentialMalformed']);
+      for (const k of keysSeen) expect(reader.logs.join('\n') + writer.logs.join('\n')).not.toContain(k);
+    } finally {
+      sub.disconnect();
+      await reader.close();
+      await writer.close();
+      await readerStore.close();
+    }
   });
 });
 
