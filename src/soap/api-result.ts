@@ -8,7 +8,7 @@ import type { ServerResponse } from 'node:http';
 import type { GatehouseError } from '../pipeline/errors.js';
 import type { OperationContract } from './contract.js';
 import { soapErrorCode, soapMessageOf } from './error-codes.js';
-import { CONTENT_TYPE } from './faults.js';
+import { writeSoapRefusal } from './faults.js';
 import { ENVELOPE_NS, type SoapVersion } from './protocol.js';
 import { escapeXml } from './xml-text.js';
 
@@ -41,20 +41,6 @@ export function sendApiResultRefusal(
   requestId: string,
   closeConnection = false,
 ): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
   const body = apiResultResponseXml(version, namespace, operation, failedApiResult(err, operation, requestId));
-  // WWW-Authenticate names HTTP carriers a SOAP client cannot use; Retry-After and Allow still help.
-  const { 'WWW-Authenticate': _ignored, ...headers } = err.headers();
-  res.writeHead(200, {
-    ...headers,
-    'Content-Type': CONTENT_TYPE[version],
-    'Content-Length': Buffer.byteLength(body),
-    'Cache-Control': 'no-store',
-    'X-Request-Id': requestId,
-    ...(closeConnection ? { Connection: 'close' } : {}),
-  });
-  res.end(body);
+  writeSoapRefusal(res, version, 200, body, err, requestId, closeConnection);
 }

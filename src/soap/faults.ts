@@ -46,17 +46,19 @@ export function faultStatus(version: SoapVersion, err: GatehouseError): number {
   return err.status < 500 ? 400 : 500;
 }
 
-/** Answers the Fault; `closeConnection` when the request body was not read to its end. */
-export function sendSoapFault(res: ServerResponse, version: SoapVersion, err: GatehouseError, requestId: string, closeConnection = false): void {
+/**
+ * Writes a refusal's SOAP answer (a Fault, or the platform's failed result): the error's own
+ * headers but WWW-Authenticate (it names HTTP carriers a SOAP client cannot use; Retry-After and
+ * Allow still help); `closeConnection` when the request body was not read to its end.
+ */
+export function writeSoapRefusal(res: ServerResponse, version: SoapVersion, status: number, body: string, err: GatehouseError, requestId: string, closeConnection: boolean): void {
   if (res.headersSent) {
     // Too late for a clean answer: cut the connection so the client sees a failure, not a truncated success.
     res.destroy();
     return;
   }
-  const body = faultXml(version, err, requestId);
-  // WWW-Authenticate names HTTP carriers a SOAP client cannot use; Retry-After and Allow still help.
   const { 'WWW-Authenticate': _ignored, ...headers } = err.headers();
-  res.writeHead(faultStatus(version, err), {
+  res.writeHead(status, {
     ...headers,
     'Content-Type': CONTENT_TYPE[version],
     'Content-Length': Buffer.byteLength(body),
@@ -65,4 +67,9 @@ export function sendSoapFault(res: ServerResponse, version: SoapVersion, err: Ga
     ...(closeConnection ? { Connection: 'close' } : {}),
   });
   res.end(body);
+}
+
+/** Answers the Fault; `closeConnection` when the request body was not read to its end. */
+export function sendSoapFault(res: ServerResponse, version: SoapVersion, err: GatehouseError, requestId: string, closeConnection = false): void {
+  writeSoapRefusal(res, version, faultStatus(version, err), faultXml(version, err, requestId), err, requestId, closeConnection);
 }

@@ -15,13 +15,13 @@ import { hashToken } from '../../src/credentials/token-format.js';
 import { SOAP11_NS, TNS } from '../../src/soap/protocol.js';
 import { OrgTokenAdmin } from '../../src/store/org-token-admin.js';
 import { seedOrganization, TEST_ACTOR } from '../helpers/fixtures.js';
+import { BY_USER, expected, FLAG, seedOrgTokenOrg, type OrgTokenOrg, type UserState } from '../helpers/org-token-rule.js';
 import { runCli, runCliJson } from '../helpers/processes.js';
 import { SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-server.js';
 import { givePassword, signIn } from '../helpers/settings-client.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 import { createTestStore, type TestStore } from '../helpers/test-store.js';
 
-const FLAG = 'OrganizationApiToken';
 let ts: TestStore;
 let gw: TestGateway;
 let orgTokens: OrgTokenAdmin;
@@ -31,16 +31,11 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 /** Every key this file presents or imports, in every spelling sent: none may reach a log line. */
 const keysSeen: string[] = [];
 
-type UserState = 'enabled' | 'disabled' | 'noPermission' | 'allowedAndDenied' | 'otherOrg' | 'unknown';
 /** The keys an organization holds: its gto_ token and, once imported, a GUID and a 64–66 character key. */
 type KeyKind = 'gto' | 'guid' | 'token';
-interface SeededOrg {
-  name: string;
-  id: string;
+interface SeededOrg extends OrgTokenOrg {
   keys: Record<KeyKind, string>;
   keyIds: Partial<Record<KeyKind, string>>;
-  logins: Record<UserState, string>;
-  userIds: Partial<Record<UserState, string>>;
 }
 let flagOn: SeededOrg;
 let flagOff: SeededOrg;
@@ -52,20 +47,10 @@ const platformKey = (length: 64 | 66) => randomBytes(length / 2).toString('hex')
 
 /** An organization with one user per state and an enabled gto_ token; its legacy keys are imported later, by the CLI. */
 async function seedOrg(flag: boolean, other: { login: string; id: string }, tokenLength: 64 | 66): Promise<SeededOrg> {
-  const org = await seedOrganization(ts.store);
-  await ts.store.admin.setOrganizationFeature(TEST_ACTOR, org.name, FLAG, true);
-  const logins = { enabled: login(), disabled: login(), noPermission: login(), allowedAndDenied: login(), otherOrg: other.login, unknown: login() };
-  const userIds: SeededOrg['userIds'] = { otherOrg: other.id };
-  const roles: Partial<Record<UserState, string[]>> = { enabled: ['Integrators'], disabled: ['Integrators'], noPermission: ['Plain'], allowedAndDenied: ['Integrators', 'Blocked'] };
-  for (const [state, r] of Object.entries(roles) as [UserState, string[]][]) {
-    userIds[state] = (await ts.store.admin.createUser(TEST_ACTOR, org.name, logins[state], r)).id;
-  }
-  await ts.store.admin.setUserEnabled(TEST_ACTOR, logins.disabled, false);
-  const { token, secret } = await orgTokens.create(TEST_ACTOR, logins.enabled, 'Minted', { enabled: true });
-  if (!flag) await ts.store.admin.setOrganizationFeature(TEST_ACTOR, org.name, FLAG, false);
-  const keys = { gto: secret, guid: guid(), token: platformKey(tokenLength) };
+  const org = await seedOrgTokenOrg(ts.store, flag, other, 'lk');
+  const keys = { gto: org.token, guid: guid(), token: platformKey(tokenLength) };
   keysSeen.push(...Object.values(keys), keys.guid.toUpperCase());
-  return { name: org.name, id: org.id, keys, keyIds: { gto: token.id }, logins, userIds };
+  return { ...org, keys, keyIds: { gto: org.tokenId } };
 }
 
 /** Applies what other processes (the CLI) committed: the change feed, twice in case a poll was already under way. */
@@ -225,7 +210,7 @@ describe('gatehouse org-token import-legacy', () => {
   it('org-token list marks them imported', async () => {
     const list = await runCli(['org-token', 'list', '--as', flagOn.logins.enabled], cliEnv);
     expect(list.stdout).toMatch(/…\w{4}\s+enabled\s+ERP bridge\s+\(imported\)/);
-    expect(list.stdout).toMatch(/gto_…\w{4}\s+enabled\s+Minted\n/);
+    expect(list.stdout).toMatch(/gto_…\w{4}\s+enabled\s+Legacy integration\n/);
   });
 });
 
@@ -249,22 +234,6 @@ const PRESENTED: [label: string, kind: KeyKind, spell: (k: string) => string][] 
   ['GUID in upper case', 'guid', (k) => k.toUpperCase()],
   ['64/66-character key', 'token', (k) => k],
 ];
-
-const BY_USER: Record<UserState, [status: number, errorId: string | null]> = {
-  enabled: [200, null],
-  disabled: [403, 'ActingUserDisabled'],
-  noPermission: [403, 'PermissionDenied'],
-  allowedAndDenied: [403, 'PermissionDenied'],
-  otherOrg: [403, 'ActingUserNotAllowed'],
-  unknown: [403, 'ActingUserNotAllowed'],
-};
-
-/** The stated rule, the same for every key kind: version fence (v6+ → 403), then the flag, then the acting user. */
-function expected(version: number, flag: boolean, state: UserState): [number, string | null] {
-  if (version > 5) return [403, 'VersionNotAllowed'];
-  if (!flag) return [403, 'FeatureFlagMissing'];
-  return BY_USER[state];
-}
 
 describe.each([
   ['flag on', true],

@@ -10,47 +10,20 @@ import { mintToken } from '../../src/credentials/token-format.js';
 import { orgTokenRequests } from '../../src/observability/metrics.js';
 import { OrgTokenAdmin, OrgTokenManagementRefused } from '../../src/store/org-token-admin.js';
 import { seedOrganization, TEST_ACTOR } from '../helpers/fixtures.js';
+import { BY_USER, expected, FLAG, seedOrgTokenOrg, type OrgTokenOrg, type UserState } from '../helpers/org-token-rule.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 import { createTestStore, type TestStore } from '../helpers/test-store.js';
 
-const FLAG = 'OrganizationApiToken';
 let ts: TestStore;
 let gw: TestGateway;
 let orgTokens: OrgTokenAdmin;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 const secretsSeen: string[] = [];
 
-type UserState = 'enabled' | 'disabled' | 'noPermission' | 'allowedAndDenied' | 'otherOrg' | 'unknown';
-interface SeededOrg {
-  name: string;
-  id: string;
-  token: string;
-  tokenId: string;
-  logins: Record<UserState, string>;
-  userIds: Partial<Record<UserState, string>>;
-}
-let flagOn: SeededOrg;
-let flagOff: SeededOrg;
+let flagOn: OrgTokenOrg;
+let flagOff: OrgTokenOrg;
 
 const login = () => `ot-${randomBytes(4).toString('hex')}@example.test`;
-
-/** An organization with one user per state, and an enabled organization token created by its API user. */
-async function seedOrgTokenOrg(flag: boolean, other: { login: string; id: string }): Promise<SeededOrg> {
-  const org = await seedOrganization(ts.store);
-  await ts.store.admin.setOrganizationFeature(TEST_ACTOR, org.name, FLAG, true);
-  const logins = { enabled: login(), disabled: login(), noPermission: login(), allowedAndDenied: login(), otherOrg: other.login, unknown: login() };
-  const userIds: SeededOrg['userIds'] = { otherOrg: other.id };
-  const roles: Partial<Record<UserState, string[]>> = { enabled: ['Integrators'], disabled: ['Integrators'], noPermission: ['Plain'], allowedAndDenied: ['Integrators', 'Blocked'] };
-  for (const [state, r] of Object.entries(roles) as [UserState, string[]][]) {
-    userIds[state] = (await ts.store.admin.createUser(TEST_ACTOR, org.name, logins[state], r)).id;
-  }
-  await ts.store.admin.setUserEnabled(TEST_ACTOR, logins.disabled, false);
-  const { token, secret } = await orgTokens.create(TEST_ACTOR, logins.enabled, 'Legacy integration', { enabled: true });
-  // Without the flag the token stays; it was created while the flag was on.
-  if (!flag) await ts.store.admin.setOrganizationFeature(TEST_ACTOR, org.name, FLAG, false);
-  secretsSeen.push(secret);
-  return { name: org.name, id: org.id, token: secret, tokenId: token.id, logins, userIds };
-}
 
 beforeAll(async () => {
   ts = await createTestStore();
@@ -60,8 +33,9 @@ beforeAll(async () => {
   await ts.store.admin.setOrganizationFeature(TEST_ACTOR, elsewhere.name, FLAG, true);
   const otherLogin = login();
   const other = await ts.store.admin.createUser(TEST_ACTOR, elsewhere.name, otherLogin, ['Integrators']);
-  flagOn = await seedOrgTokenOrg(true, { login: otherLogin, id: other.id });
-  flagOff = await seedOrgTokenOrg(false, { login: otherLogin, id: other.id });
+  flagOn = await seedOrgTokenOrg(ts.store, true, { login: otherLogin, id: other.id });
+  flagOff = await seedOrgTokenOrg(ts.store, false, { login: otherLogin, id: other.id });
+  secretsSeen.push(flagOn.token, flagOff.token);
 });
 afterAll(async () => {
   agent.destroy();
@@ -96,23 +70,6 @@ const HEADER_FORMS: Record<string, (token: string, login: string) => Record<stri
   'APITOKEN + UserLoginName': (t, l) => ({ APITOKEN: t, UserLoginName: l }),
   'Bearer + USERLOGINNAME (login upper-cased)': (t, l) => ({ Authorization: `Bearer ${t}`, USERLOGINNAME: l.toUpperCase() }),
 };
-
-/** The expected answer per user state once version and flag allow the call. */
-const BY_USER: Record<UserState, [status: number, errorId: string | null]> = {
-  enabled: [200, null],
-  disabled: [403, 'ActingUserDisabled'],
-  noPermission: [403, 'PermissionDenied'],
-  allowedAndDenied: [403, 'PermissionDenied'],
-  otherOrg: [403, 'ActingUserNotAllowed'],
-  unknown: [403, 'ActingUserNotAllowed'],
-};
-
-/** The stated rule: the version fence first (v6+ → 403), then the flag (off → 403), then the user. */
-function expected(version: number, flag: boolean, state: UserState): [number, string | null] {
-  if (version > 5) return [403, 'VersionNotAllowed'];
-  if (!flag) return [403, 'FeatureFlagMissing'];
-  return BY_USER[state];
-}
 
 describe.each([
   ['flag on', true],
@@ -184,10 +141,11 @@ describe('extraction', () => {
 });
 
 describe('changes take effect on the next request', () => {
-  let org: SeededOrg;
+  let org: OrgTokenOrg;
   beforeAll(async () => {
     const other = await ts.store.admin.createUser(TEST_ACTOR, flagOff.name, login(), ['Integrators']);
-    org = await seedOrgTokenOrg(true, { login: other.loginName, id: other.id });
+    org = await seedOrgTokenOrg(ts.store, true, { login: other.loginName, id: other.id });
+    secretsSeen.push(org.token);
   });
   const call = () => rawGet('/Api/v5/envelope/1', { organizationKey: org.token, userLoginName: org.logins.enabled });
   const status = async () => {
