@@ -11,6 +11,7 @@ import type { L1Cache } from './cache/l1.js';
 import { openCacheTiers, type CacheTiers } from './cache/tiers.js';
 import type { Config, UpstreamName } from './config/schema.js';
 import { onResponseDone, type RequestContext } from './observability/access-log.js';
+import { attachContext, contextOf } from './observability/request-context.js';
 import { healthRoutes, type Readiness } from './observability/health.js';
 import { instrumentStore } from './observability/instrument-store.js';
 import { metricsRegistry } from './observability/metrics.js';
@@ -88,7 +89,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const orgTokenLastUsed = recordLastUsed({ recordTokenUse: (uses) => store.gateway.recordOrgTokenUse(uses) }, lastUsedOptions);
 
   const onUpstreamError = (req: IncomingMessage, res: ServerResponse, err: GatehouseError) => {
-    const ctx = contexts.get(req);
+    const ctx = contextOf(req);
     if (ctx) ctx.errorCode = err.code;
     sendRestError(res, err, ctx?.requestId ?? requestIdOf(req));
   };
@@ -106,7 +107,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
         onError: onUpstreamError,
         trustForwarded: client.fromTrustedProxy,
         // Declared lengths are judged before the pipeline runs (below); a chunked body is counted as it streams
-        maxUndeclaredBodyBytes: (req) => (contexts.get(req)?.surface === 'soap' ? config.http.bodyLimitBytes.soap : config.http.bodyLimitBytes.rest),
+        maxUndeclaredBodyBytes: (req) => (contextOf(req)?.surface === 'soap' ? config.http.bodyLimitBytes.soap : config.http.bodyLimitBytes.rest),
       }),
     ]),
   ) as Record<UpstreamName, Forwarder>;
@@ -178,12 +179,11 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   web.use((req, res) => sendRestError(res, new RouteNotFound(), requestIdOf(req)));
 
   const tracing = createTracing({ otlpEndpoint: config.observability.otlpEndpoint, serviceName: 'gatehouse' });
-  const contexts = new WeakMap<IncomingMessage, RequestContext>();
   const server = http.createServer(serverOptions(config.http), (req, res) => {
     const ctx: RequestContext = { requestId: requestIdOf(req), startedAt: performance.now(), surface: 'web' };
     const traceparent = req.headers.traceparent;
     if (typeof traceparent === 'string') ctx.traceId = TRACEPARENT.exec(traceparent)?.[1];
-    contexts.set(req, ctx);
+    attachContext(req, ctx);
     onResponseDone(logger, config.log.access, req, res, ctx);
     if (tracing) {
       const endSpan = tracing.startRequest(req, ctx);
