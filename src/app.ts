@@ -19,7 +19,7 @@ import { createTracing } from './observability/tracing.js';
 import type { Logger } from './observability/logger.js';
 import { deprecationHeaders } from './pipeline/deprecation.js';
 import { createAbuseLimits } from './pipeline/abuse.js';
-import { HeadersTooLarge, PayloadTooLarge, RouteNotFound, type GatehouseError } from './pipeline/errors.js';
+import { HeadersTooLarge, PayloadTooLarge, RouteNotFound, type GatehouseError } from './outcomes/errors.js';
 import { answerClientError, declaredTooLarge, serverOptions, tooManyHeaders } from './pipeline/http-limits.js';
 import { clientAddress } from './proxy/client-ip.js';
 import { sendSoapFault } from './soap/faults.js';

@@ -1,7 +1,7 @@
 // LegacyOrgKeyForms: reloads only on its own key, a reload asked during a read gets a later read,
 // and a failed reload keeps the last known forms.
 import { describe, expect, it } from 'vitest';
-import type { LegacyOrgKeyForm } from '../credentials/token-format.js';
+import type { LegacyOrgKeyForm } from '../tokens/token-format.js';
 import { cacheKeys } from '../store/change-keys.js';
 import { LegacyOrgKeyForms } from './legacy-org-keys.js';
 

@@ -6,7 +6,7 @@
 // `cacheKeys.legacyOrgKeyForms()` — an import, or the deletion of an imported key, appends it to the
 // change feed — and whenever L1 is emptied because eviction messages may have been lost.
 // /!\ Hot path (has).
-import type { LegacyOrgKeyForm } from '../credentials/token-format.js';
+import type { LegacyOrgKeyForm } from '../tokens/token-format.js';
 import { cacheKeys } from '../store/change-keys.js';
 
 const KEY = cacheKeys.legacyOrgKeyForms();

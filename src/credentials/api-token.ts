@@ -2,10 +2,10 @@
 // Extraction lives in extract-rest.ts (and the SOAP carriers); the rules in policy/.
 // /!\ Hot path.
 import { deepest, type Records } from '../cache/records.js';
-import { CredentialMalformed, CredentialUnknown, type GatehouseError } from '../pipeline/errors.js';
+import { CredentialMalformed, CredentialUnknown, type GatehouseError } from '../outcomes/errors.js';
 import { effectiveExpiry, judgeUserToken } from '../policy/user-token.js';
 import type { Authenticated } from './principal.js';
-import { checkTokenShape, hashToken } from './token-format.js';
+import { checkTokenShape, hashToken } from '../tokens/token-format.js';
 
 export async function authenticateApiToken(
   secret: string,

@@ -5,7 +5,7 @@
 // /!\ Hot path.
 import { deepest, type Records } from '../cache/records.js';
 import type { AccessTokenClaims, VerifyOutcome } from '../oauth/access-token.js';
-import { AccessTokenInvalid, type GatehouseError } from '../pipeline/errors.js';
+import { AccessTokenInvalid, type GatehouseError } from '../outcomes/errors.js';
 import { judgeOAuthToken } from '../policy/oauth-token.js';
 import type { Authenticated } from './principal.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GatehouseError } from '../pipeline/errors.js';
+import { GatehouseError } from '../outcomes/errors.js';
 import { extractRestCredential } from './extract-rest.js';
 
 const T = 'gtu_' + 'a'.repeat(36);

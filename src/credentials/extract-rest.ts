@@ -2,7 +2,7 @@
 // arrive lower-cased from node:http, so `apiToken`, `APITOKEN` and `apitoken` are one header.
 // /!\ Hot path.
 import type { IncomingHttpHeaders } from 'node:http';
-import { CredentialConflict, CredentialMissing, type GatehouseError } from '../pipeline/errors.js';
+import { CredentialConflict, CredentialMissing, type GatehouseError } from '../outcomes/errors.js';
 
 export const API_TOKEN_HEADER = 'apitoken';
 export const AUTHORIZATION_HEADER = 'authorization';

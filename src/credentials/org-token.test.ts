@@ -4,11 +4,11 @@ import { L1Cache } from '../cache/l1.js';
 import { LegacyOrgKeyForms } from '../cache/legacy-org-keys.js';
 import { Records } from '../cache/records.js';
 import { TieredResolver } from '../cache/resolver.js';
-import { GatehouseError } from '../pipeline/errors.js';
+import { GatehouseError } from '../outcomes/errors.js';
 import type { GatewayStore } from '../store/gateway-store.js';
 import { extractRestCredential } from './extract-rest.js';
 import { authenticateOrgToken, extractOrgToken, type OrgTokenOutcome } from './org-token.js';
-import { hashToken, mintToken, type LegacyOrgKeyForm } from './token-format.js';
+import { hashToken, mintToken, type LegacyOrgKeyForm } from '../tokens/token-format.js';
 
 const O = 'gto_' + 'a'.repeat(36);
 const O2 = 'gto_' + 'b'.repeat(36);

@@ -13,11 +13,11 @@ import {
   CredentialUnknown,
   GatehouseError,
   OrgTokenLoginMissing,
-} from '../pipeline/errors.js';
+} from '../outcomes/errors.js';
 import { judgeActingUser, judgeOrgTokenCall } from '../policy/org-token.js';
 import type { PresentedCredential } from './extract-rest.js';
 import type { Authenticated } from './principal.js';
-import { checkOrgKeyShape, hashToken, TOKEN_PREFIXES } from './token-format.js';
+import { checkOrgKeyShape, hashToken, TOKEN_PREFIXES } from '../tokens/token-format.js';
 
 export const ORGANIZATION_KEY_HEADER = 'organizationkey';
 export const USER_LOGIN_NAME_HEADER = 'userloginname';

@@ -4,7 +4,7 @@
 // its live access tokens on every instance on the next request.
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import { hashToken, mintToken } from '../credentials/token-format.js';
+import { hashToken, mintToken } from '../tokens/token-format.js';
 import { cacheKeys } from '../store/change-keys.js';
 import { conflict, invalid, notFound } from '../store/errors.js';
 import { appendAudit, appendChanges, type Actor } from '../store/write-log.js';

@@ -4,7 +4,7 @@
 // /ApiToken/Retrieve), /oauth/revoke, /oauth/introspect, and the two .well-known documents.
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Request, type Response, type Router } from 'express';
-import { checkTokenShape } from '../credentials/token-format.js';
+import { checkTokenShape } from '../tokens/token-format.js';
 import type { Logger } from '../observability/logger.js';
 import { oauthGrantsRevoked, oauthTokenRequests } from '../observability/metrics.js';
 import { signInAttempts } from '../settings/attempts.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createAbuseLimits, parseBlockMessage, presentedSecret, tokenHint } from './abuse.js';
-import { CredentialMissing, CredentialUnknown, PermissionDenied } from './errors.js';
+import { CredentialMissing, CredentialUnknown, PermissionDenied } from '../outcomes/errors.js';
 
 const limits = (o: Partial<Parameters<typeof createAbuseLimits>[0]> = {}) =>
   createAbuseLimits({ failuresPerIp: 3, failuresPerToken: 2, windowSeconds: 60, tokenRequestsPerSecond: 0, keyPrefix: `u${Math.random()}:`, ...o });

@@ -17,7 +17,7 @@ import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract, type Rat
 import { subscribeWhenReady, type RedisClient } from '../cache/l2-redis.js';
 import { API_TOKEN_HEADER, AUTHORIZATION_HEADER } from '../credentials/extract-rest.js';
 import { abuseRefusals } from '../observability/metrics.js';
-import { RateLimited, TooManyFailedAttempts, type GatehouseError } from './errors.js';
+import { RateLimited, TooManyFailedAttempts, type GatehouseError } from '../outcomes/errors.js';
 
 export interface AbuseLimitOptions {
   /** Failed authentications per client address within `windowSeconds` before 429 (0 = off). */

@@ -21,7 +21,7 @@ import type { RestRoute, RouteTable } from '../proxy/routes.js';
 import { presentedSecret, type AbuseLimits } from './abuse.js';
 import { TOKEN_EXPIRES_HEADER, tokenExpiresHeader } from '../policy/token-expiry.js';
 import type { DeprecationHeaders } from './deprecation.js';
-import { GatehouseError, InternalError, PathRefused, RouteNotFound, StoreUnavailable } from './errors.js';
+import { GatehouseError, InternalError, PathRefused, RouteNotFound, StoreUnavailable } from '../outcomes/errors.js';
 import { sendRestError } from './rest-response.js';
 
 export interface RestGatewayDeps {

@@ -1,7 +1,7 @@
 // pipeline/: the one place a GatehouseError becomes a REST response, in the platform's error
 // body {"ErrorId","Message","SupportId"} with SupportId = the request id.
 import type { ServerResponse } from 'node:http';
-import type { GatehouseError } from './errors.js';
+import type { GatehouseError } from '../outcomes/errors.js';
 
 export function sendRestError(res: ServerResponse, err: GatehouseError, requestId: string): void {
   if (res.headersSent) {

@@ -2,7 +2,7 @@
 // call? Pure over the resolved grant, user and roles (DESIGN.md §3.4); returns the refusal as a
 // value (null = allowed). Order: a revoked grant is 401 before anything about the user is said.
 import type { AccessTokenClaims } from '../oauth/access-token.js';
-import { AccessTokenInvalid, PermissionDenied, ScopeInsufficient, UserDisabled, type GatehouseError } from '../pipeline/errors.js';
+import { AccessTokenInvalid, PermissionDenied, ScopeInsufficient, UserDisabled, type GatehouseError } from '../outcomes/errors.js';
 import type { GrantRecord, RoleRecord, UserRecord } from '../store/records.js';
 import { effectivePermission } from './permission.js';
 import { API_PERMISSION } from './user-token.js';

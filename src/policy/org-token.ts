@@ -12,7 +12,7 @@ import {
   PermissionDenied,
   VersionNotAllowed,
   type GatehouseError,
-} from '../pipeline/errors.js';
+} from '../outcomes/errors.js';
 import type { OrgApiTokenRecord, OrganizationRecord, RoleRecord, UserRecord } from '../store/records.js';
 import { effectivePermission } from './permission.js';
 import { API_PERMISSION } from './user-token.js';

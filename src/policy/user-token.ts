@@ -9,7 +9,7 @@ import {
   PermissionDenied,
   UserDisabled,
   type GatehouseError,
-} from '../pipeline/errors.js';
+} from '../outcomes/errors.js';
 import type { ApiTokenRecord, RoleRecord, UserRecord } from '../store/records.js';
 import { effectivePermission } from './permission.js';
 

@@ -15,7 +15,7 @@ import type { Readable } from 'node:stream';
 import { Pool, errors, type Dispatcher } from 'undici';
 import { CREDENTIAL_HEADERS } from '../credentials/extract-rest.js';
 import { upstreamDuration, upstreamErrors } from '../observability/metrics.js';
-import { PayloadTooLarge, UpstreamTimeout, UpstreamUnavailable, type GatehouseError } from '../pipeline/errors.js';
+import { PayloadTooLarge, UpstreamTimeout, UpstreamUnavailable, type GatehouseError } from '../outcomes/errors.js';
 
 export interface ForwardOptions {
   /** The upstream's name in config: a metric label. */

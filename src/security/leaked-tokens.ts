@@ -9,7 +9,7 @@ import express, { type ErrorRequestHandler, type Router } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../observability/logger.js';
 import { leakedTokenReports } from '../observability/metrics.js';
-import { GatehouseError, InternalError, RouteNotFound } from '../pipeline/errors.js';
+import { GatehouseError, InternalError, RouteNotFound } from '../outcomes/errors.js';
 import { sendRestError } from '../pipeline/rest-response.js';
 import type { Store } from '../store/index.js';
 

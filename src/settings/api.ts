@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../observability/logger.js';
-import { GatehouseError, InternalError } from '../pipeline/errors.js';
+import { GatehouseError, InternalError } from '../outcomes/errors.js';
 import { sendRestError } from '../pipeline/rest-response.js';
 import { OAuthStore, type AppView } from '../oauth/oauth-store.js';
 import type { RoleRecord } from '../store/records.js';

@@ -1,6 +1,6 @@
 // settings/: the outcomes of settings API requests, each with a stable `code` and status. They
 // share GatehouseError with the gateway, so they leave in the same {"ErrorId","Message","SupportId"} body.
-import { GatehouseError } from '../pipeline/errors.js';
+import { GatehouseError } from '../outcomes/errors.js';
 
 export class SettingsError extends GatehouseError {
   constructor(

@@ -3,7 +3,7 @@
 // stored, so a copy of the database signs nobody in.
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { hashToken } from '../credentials/token-format.js';
+import { hashToken } from '../tokens/token-format.js';
 import type { Database } from '../store/tables.js';
 
 type SettingsTables = {

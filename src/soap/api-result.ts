@@ -5,7 +5,7 @@
 // code, as the platform's do ("ERR0002: Parameter ... is empty"); supportId is the request id of
 // the access-log line. Retry-After (and Allow) still travel as HTTP headers.
 import type { ServerResponse } from 'node:http';
-import type { GatehouseError } from '../pipeline/errors.js';
+import type { GatehouseError } from '../outcomes/errors.js';
 import type { OperationContract } from './contract.js';
 import { soapErrorCode, soapMessageOf } from './error-codes.js';
 import { writeSoapRefusal } from './faults.js';

@@ -4,7 +4,7 @@
 //   ERR0010 NotAllowedForUser — valid credentials, but the user may not use the API
 // Gatehouse's stable codes (GatehouseError.code: CredentialUnknown, CredentialDisabled, ...)
 // otherwise; the platform documents none for unknown, disabled or expired tokens.
-import type { GatehouseError } from '../pipeline/errors.js';
+import type { GatehouseError } from '../outcomes/errors.js';
 import type { CredentialParameter } from './contract.js';
 
 export const PLATFORM_ERROR_CODES: Readonly<Record<string, string>> = {

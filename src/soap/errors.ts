@@ -1,7 +1,7 @@
 // soap/: the refusals only the SOAP surface has (media type, encoding, hostile or malformed XML,
-// action mismatch, a WS-Security digest, organization tokens on SOAP). Same shape as pipeline/errors.ts: a stable
+// action mismatch, a WS-Security digest, organization tokens on SOAP). Same shape as outcomes/errors.ts: a stable
 // `code`, an HTTP status class (4xx = the sender's fault), a public message without secrets.
-import { GatehouseError } from '../pipeline/errors.js';
+import { GatehouseError } from '../outcomes/errors.js';
 
 abstract class SenderError extends GatehouseError {
   readonly status: number = 400;

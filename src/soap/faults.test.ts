@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CredentialMissing, CredentialUnknown, PermissionDenied, StoreUnavailable, TooManyFailedAttempts } from '../pipeline/errors.js';
+import { CredentialMissing, CredentialUnknown, PermissionDenied, StoreUnavailable, TooManyFailedAttempts } from '../outcomes/errors.js';
 import { apiResultResponseXml, failedApiResult } from './api-result.js';
 import { faultStatus, faultXml } from './faults.js';
 import { bundledWsdl } from './wsdl.js';

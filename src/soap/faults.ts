@@ -8,7 +8,7 @@
 // The detail carries the platform's errorInfo (error = the stable code, errorMsg, supportId).
 // The message never contains a credential; the error classes guarantee that.
 import type { ServerResponse } from 'node:http';
-import type { GatehouseError } from '../pipeline/errors.js';
+import type { GatehouseError } from '../outcomes/errors.js';
 import { soapErrorCode, soapMessageOf } from './error-codes.js';
 import { SOAP11_NS, SOAP12_NS, TNS, type SoapVersion } from './protocol.js';
 import { escapeXml } from './xml-text.js';

@@ -8,7 +8,7 @@
 // /!\ Hot path (every SOAP call goes through it, but only over its first few KiB).
 import type { Readable } from 'node:stream';
 import { SaxesParser, type SaxesTagNS } from 'saxes';
-import { GatehouseError } from '../pipeline/errors.js';
+import { GatehouseError } from '../outcomes/errors.js';
 import { parseAuthorizationXml, type AuthorizationFields } from './authorization-xml.js';
 import { CREDENTIAL_PARAMETERS, type CredentialParameter, type ServiceContract } from './contract.js';
 import { EncodingRefused, NotSoapEnvelope, XmlDoctypeRefused, XmlLimitExceeded, XmlMalformed } from './errors.js';

@@ -3,7 +3,7 @@
 // invalidation lives here, below the CLI and the settings API, so no caller can forget it.
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import { hashToken, mintToken, tokenHint, checkTokenShape } from '../credentials/token-format.js';
+import { hashToken, mintToken, tokenHint, checkTokenShape } from '../tokens/token-format.js';
 import { revokeGrantsWhere } from '../oauth/oauth-store.js';
 import { cacheKeys } from './change-keys.js';
 import { conflict, invalid, notFound } from './errors.js';

@@ -1,7 +1,7 @@
 // store/: the read side that the request pipeline needs (the "model", in node-oauth2-server's
 // sense), implemented once in Kysely for SQLite and PostgreSQL.
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { LegacyOrgKeyForm } from '../credentials/token-format.js';
+import type { LegacyOrgKeyForm } from '../tokens/token-format.js';
 import type { Database } from './tables.js';
 import type { ApiTokenRecord, Change, GrantRecord, LoginRecord, OrgApiTokenRecord, OrganizationRecord, RoleRecord, UserRecord } from './records.js';
 

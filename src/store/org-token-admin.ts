@@ -6,7 +6,7 @@
 // by the operator for an organization (as `token import-legacy` does for users' tokens).
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import { canonicalOrgKey, hashToken, legacyOrgKeyForm, mintToken, tokenHint } from '../credentials/token-format.js';
+import { canonicalOrgKey, hashToken, legacyOrgKeyForm, mintToken, tokenHint } from '../tokens/token-format.js';
 import { judgeOrgTokenManagement, type OrgTokenManagementRefusal } from '../policy/org-token.js';
 import type { Actor } from './write-log.js';
 import { cacheKeys } from './change-keys.js';

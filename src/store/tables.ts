@@ -1,7 +1,7 @@
 // The tables of the store as Kysely sees them. Booleans are 0/1 integers and times ISO-8601 text
 // in both dialects, so one query code path serves SQLite and PostgreSQL.
 import type { Generated } from 'kysely';
-import type { LegacyOrgKeyForm } from '../credentials/token-format.js';
+import type { LegacyOrgKeyForm } from '../tokens/token-format.js';
 
 export interface OrganizationsTable {
   id: string;

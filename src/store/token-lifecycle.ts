@@ -4,7 +4,7 @@
 // Like admin-store.ts, every write appends the cache keys it invalidates to the change feed and an
 // audit event in the same transaction, so every instance sees it on its next request.
 import type { Kysely, Transaction } from 'kysely';
-import { checkTokenShape, hashToken, mintToken, tokenHint } from '../credentials/token-format.js';
+import { checkTokenShape, hashToken, mintToken, tokenHint } from '../tokens/token-format.js';
 import type { Actor } from './write-log.js';
 import { cacheKeys } from './change-keys.js';
 import { invalid, notFound } from './errors.js';

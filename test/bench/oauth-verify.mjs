@@ -3,7 +3,7 @@
 //   node test/bench/oauth-verify.mjs
 import { loadSigningKeys } from '../../dist/oauth/keys.js';
 import { signAccessToken, verifyAccessToken } from '../../dist/oauth/access-token.js';
-import { hashToken, checkTokenShape, mintToken } from '../../dist/credentials/token-format.js';
+import { hashToken, checkTokenShape, mintToken } from '../../dist/tokens/token-format.js';
 const keys = loadSigningKeys({ signingKeyFile: '', retiredKeyFiles: [] }, false);
 const s = { issuer: () => 'http://gw', audience: 'gatehouse-api', ttlSeconds: 600 };
 const t = signAccessToken(keys, s, { userId: 'u', clientId: 'c', scope: 'api', grantId: 'g' });

@@ -37,7 +37,7 @@ const url = `http://127.0.0.1:${gwPort}${path}`;
 // (the same flood as run.mjs, lib/processes.mjs `rejectFlood`)
 let tokens = L2 ? l2Tokens : undefined;
 if (process.env.PROFILE_REJECT === '1') {
-  const { mintToken } = await import(join(ROOT, 'dist/credentials/token-format.js'));
+  const { mintToken } = await import(join(ROOT, 'dist/tokens/token-format.js'));
   tokens = rejectFlood(mintToken);
 }
 const directRps = (await load({ url: `http://127.0.0.1:${directPort}${path}`, connections: CONNECTIONS, seconds: 3, bodyBytes })).rps;

@@ -38,7 +38,7 @@ const port = (() => { let p = 18500 + Math.floor(Math.random() * 500); return ()
 async function main() {
   execFileSync('npx', ['tsc', '-p', join(ROOT, 'tsconfig.json')], { stdio: 'inherit' });
   const { openStore } = await import(join(ROOT, 'dist/store/index.js'));
-  const { hashToken, mintToken, tokenHint } = await import(join(ROOT, 'dist/credentials/token-format.js'));
+  const { hashToken, mintToken, tokenHint } = await import(join(ROOT, 'dist/tokens/token-format.js'));
 
   // --- the store: its own PostgreSQL schema, one hot token and COLD_TOKENS more ---------------
   const schema = `bench_${randomBytes(4).toString('hex')}`;

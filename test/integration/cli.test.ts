@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintToken } from '../../src/credentials/token-format.js';
+import { mintToken } from '../../src/tokens/token-format.js';
 import { runCli, runCliJson, startGatewayProcess, type GatewayProcess } from '../helpers/processes.js';
 import { createTestStore, type TestStore } from '../helpers/test-store.js';
 

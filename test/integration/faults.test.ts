@@ -7,7 +7,7 @@ import net from 'node:net';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/index.js';
-import { mintToken } from '../../src/credentials/token-format.js';
+import { mintToken } from '../../src/tokens/token-format.js';
 import { seedUser, type SeededUser } from '../helpers/fixtures.js';
 import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream.js';
 import { startOwnRedis, uniquePrefix } from '../helpers/redis-server.js';

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishStoreEvictions, type EvictionPublisher } from '../../src/cache/eviction-publisher.js';
-import { hashToken } from '../../src/credentials/token-format.js';
+import { hashToken } from '../../src/tokens/token-format.js';
 import { loadConfig } from '../../src/config/load.js';
 import { startSampleUpstream } from '../../src/sample-upstream/server.js';
 import { Redis } from 'ioredis';

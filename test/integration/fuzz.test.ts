@@ -6,7 +6,7 @@
 import http from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { mintToken } from '../../src/credentials/token-format.js';
+import { mintToken } from '../../src/tokens/token-format.js';
 import { seedUser, type SeededUser } from '../helpers/fixtures.js';
 import { rawExchange, startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';

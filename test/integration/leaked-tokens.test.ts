@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintToken } from '../../src/credentials/token-format.js';
+import { mintToken } from '../../src/tokens/token-format.js';
 import { signReport } from '../../src/security/leaked-tokens.js';
 import type { Store } from '../../src/store/index.js';
 import { OrgTokenAdmin } from '../../src/store/org-token-admin.js';

@@ -1,6 +1,6 @@
 // `gatehouse client ...` as operators run it: a real child process against the real store.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashToken } from '../../src/credentials/token-format.js';
+import { hashToken } from '../../src/tokens/token-format.js';
 import { runCli, runCliJson } from '../helpers/processes.js';
 import { createTestStore, type TestStore } from '../helpers/test-store.js';
 

@@ -11,7 +11,7 @@ import jwt from 'jsonwebtoken';
 import * as oidc from 'openid-client';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashToken } from '../../src/credentials/token-format.js';
+import { hashToken } from '../../src/tokens/token-format.js';
 import { OAuthStore } from '../../src/oauth/oauth-store.js';
 import { SOAP11_NS, TNS } from '../../src/soap/protocol.js';
 import { seedUser, TEST_ACTOR, type SeededUser } from '../helpers/fixtures.js';

@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintToken } from '../../src/credentials/token-format.js';
+import { mintToken } from '../../src/tokens/token-format.js';
 import { seedUser, type SeededUser } from '../helpers/fixtures.js';
 import { startGatewayProcess } from '../helpers/processes.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';

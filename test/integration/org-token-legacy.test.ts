@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { hashToken } from '../../src/credentials/token-format.js';
+import { hashToken } from '../../src/tokens/token-format.js';
 import { SOAP11_NS, TNS } from '../../src/soap/protocol.js';
 import { OrgTokenAdmin } from '../../src/store/org-token-admin.js';
 import { seedOrganization, TEST_ACTOR } from '../helpers/fixtures.js';

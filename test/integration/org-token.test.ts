@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintToken } from '../../src/credentials/token-format.js';
+import { mintToken } from '../../src/tokens/token-format.js';
 import { orgTokenRequests } from '../../src/observability/metrics.js';
 import { OrgTokenAdmin, OrgTokenManagementRefused } from '../../src/store/org-token-admin.js';
 import { seedOrganization, TEST_ACTOR } from '../helpers/fixtures.js';

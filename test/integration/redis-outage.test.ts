@@ -4,7 +4,7 @@
 import http from 'node:http';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashToken } from '../../src/credentials/token-format.js';
+import { hashToken } from '../../src/tokens/token-format.js';
 import type { Store } from '../../src/store/index.js';
 import { seedOrganization, seedUser, TEST_ACTOR, type SeededUser } from '../helpers/fixtures.js';
 import { startOwnRedis, uniquePrefix, type OwnRedis } from '../helpers/redis-server.js';

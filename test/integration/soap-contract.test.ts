@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as soap from 'soap';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintToken } from '../../src/credentials/token-format.js';
+import { mintToken } from '../../src/tokens/token-format.js';
 import { SOAP11_NS, TNS } from '../../src/soap/protocol.js';
 import { bundledWsdl } from '../../src/soap/wsdl.js';
 import { PLATFORM_OPERATIONS } from '../helpers/platform-contract.js';

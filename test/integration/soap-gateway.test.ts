@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import * as soap from 'soap';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintToken } from '../../src/credentials/token-format.js';
+import { mintToken } from '../../src/tokens/token-format.js';
 import { verifyIdentity } from '../../src/proxy/identity.js';
 import { startSampleUpstream } from '../../src/sample-upstream/server.js';
 import { SOAP11_NS, SOAP12_NS, TNS, WSSE_NS } from '../../src/soap/protocol.js';

@@ -61,7 +61,7 @@ export async function loadMeasured(pid, job) {
 /**
  * The REJECT flood: malformed strings, and guesses shaped like tokens whose checksum is wrong (what
  * guessing produces: 1 in 62^6 random guesses has a valid checksum). Neither may cost a store query:
- * the shape check refuses both without I/O. `mintToken` is Gatehouse's (dist/credentials/token-format.js).
+ * the shape check refuses both without I/O. `mintToken` is Gatehouse's (dist/tokens/token-format.js).
  */
 export function rejectFlood(mintToken, size = 1000) {
   const wrongChecksum = (t) => t.slice(0, -1) + (t.at(-1) === 'A' ? 'B' : 'A');

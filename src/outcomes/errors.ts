@@ -1,7 +1,8 @@
-// pipeline/: one error type per outcome of a request, each with a stable `code` that callers
-// switch on (never the message text), the HTTP status, and the public message. The message never
-// contains a credential; internal detail stays in the log, never in a response.
-// Mapped to the REST error body in rest-response.ts (and to a SOAP Fault by the SOAP surface).
+// outcomes/: the ground floor — one error type per outcome of a request, each with a stable `code`
+// that callers switch on (never the message text), the HTTP status, and the public message. It
+// imports nothing of ours, so every layer may name these. The message never contains a
+// credential; internal detail stays in the log, never in a response. Mapped to the REST error body
+// in pipeline/rest-response.ts and to the SOAP answers in soap/ (api-result.ts, faults.ts).
 
 export abstract class GatehouseError {
   abstract readonly code: string;

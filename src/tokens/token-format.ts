@@ -1,4 +1,4 @@
-// credentials/: the token format of DESIGN.md §2 — minting, the shape check (no I/O), hashing.
+// tokens/: the token format of DESIGN.md §2 — minting, the shape check (no I/O), hashing.
 // A minted token is `<prefix>` + 30 base62 random characters + 6 base62 characters of the CRC32
 // of the random part, so a typo or a guessed token is refused before any cache or store look-up.
 // Organization keys also come in the platform's two legacy forms (imported, never minted here):
