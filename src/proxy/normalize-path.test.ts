@@ -29,6 +29,13 @@ describe('normalizePath', () => {
     '/Api/v6/envelope/%zz',
     '/Api/v6/envelope/%4',
     'Api/v6/envelope',
+    // path parameters, which Tomcat/Spring-style upstreams strip before resolving dot segments
+    '/Api/v5/envelope/..;/..;/v6/envelope/1',
+    '/Api/v5/envelope;jsessionid=x/1',
+    '/Api/v5/envelope/..%3b/v6/envelope/1',
+    // an encoded %, which an upstream that decodes once more reads as an escape
+    '/Api/v5/envelope/%252e%252e/%252e%252e/v6/envelope/1',
+    '/Api/v5/envelope/%25%32%65',
   ])('refuses %s', (raw) => {
     expect(normalizePath(raw)).toEqual({ ok: false });
   });

@@ -6,8 +6,10 @@ export type NormalizedPath = { ok: true; path: string; query: string } | { ok: f
 
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
 // Encoded slash or backslash, a literal backslash, NUL or other control characters: refused
-// outright, because upstream servers disagree on what they mean.
-const REFUSED = /%2f|%5c|\\|%00|[\x00-\x1f\x7f]|%[01][0-9a-f]|%7f/i;
+// outright, because upstream servers disagree on what they mean. So are path parameters (`;`,
+// encoded or not: Tomcat/Spring resolve `/v5/..;/..;/v6/x` to v6) and an encoded `%` (`%252e`
+// is `%2e` to an upstream that decodes once more): what policy judged must be what is forwarded.
+const REFUSED = /%2f|%5c|\\|%00|[\x00-\x1f\x7f]|%[01][0-9a-f]|%7f|;|%3b|%25/i;
 const BAD_ESCAPE = /%(?![0-9A-Fa-f]{2})/;
 
 function decodeUnreserved(path: string): string {

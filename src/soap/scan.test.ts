@@ -117,6 +117,22 @@ describe('EnvelopeScanner', () => {
   });
 });
 
+describe('the preamble limit', () => {
+  const LIMIT = 64 * 1024;
+  // The scan is done at the '>' of the operation's first parameter after the credential: that byte is the last one it needs
+  const message = (padding: number) => env(`<Other xmlns="urn:x">${'p'.repeat(padding)}</Other><AuthorizationHeader xmlns="${TNS}"><apiToken>${TOKEN}</apiToken></AuthorizationHeader>`, `<GetEnvelopeById_v1 xmlns="${TNS}"><envelopeId>1</envelopeId></GetEnvelopeById_v1>`);
+  const doneAt = (xml: string) => Buffer.byteLength(xml.slice(0, xml.indexOf('<envelopeId>') + '<envelopeId>'.length));
+  const exactly = LIMIT - doneAt(message(0));
+
+  it.each([1, 7, 4096, 100_000])('is exact to the byte whatever the chunk size (%i): 64 KiB in, 64 KiB + 1 out', (chunk) => {
+    expect(doneAt(message(exactly))).toBe(LIMIT);
+    expect(scanAll(message(exactly - 1), chunk).credentials).toHaveLength(1);
+    expect(scanAll(message(exactly), chunk).credentials).toHaveLength(1);
+    expect(codeOf(() => scanAll(message(exactly + 1), chunk))).toBe('XmlLimitExceeded');
+    expect(codeOf(() => scanAll(message(exactly + 30_000), chunk))).toBe('XmlLimitExceeded');
+  });
+});
+
 describe('pickCredential', () => {
   it('takes the header first, accepts agreeing carriers, refuses disagreeing ones', () => {
     const h = { carrier: 'soap-header' as const, apiToken: 'a' };

@@ -103,10 +103,13 @@ export class EnvelopeScanner {
   /** Feeds one chunk. Returns the result once the credential and operation are known; throws a GatehouseError to refuse. */
   push(chunk: Buffer): ScanResult | undefined {
     if (this.finished) return this.finished;
+    // Exact to the byte: only the bytes within the limit are parsed, however the chunks fall
+    const room = Math.max(this.limits.preambleBytes - this.bytes, 0);
+    const within = chunk.length > room ? chunk.subarray(0, room) : chunk;
     this.bytes += chunk.length;
     let decoded: string;
     try {
-      decoded = this.decoder.decode(chunk, { stream: true });
+      decoded = this.decoder.decode(within, { stream: true });
     } catch {
       throw new EncodingRefused();
     }
