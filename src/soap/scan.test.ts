@@ -117,6 +117,22 @@ describe('EnvelopeScanner', () => {
   });
 });
 
+describe('one operation in one Body', () => {
+  const two = `<GetVersion_v1 xmlns="${TNS}"/><SendEnvelope_v1 xmlns="${TNS}"><envelopeDescriptionXml>x</envelopeDescriptionXml></SendEnvelope_v1>`;
+  it.each([
+    ['a public operation followed by another', env('', two)],
+    ['an operation followed by another, with a credential in the header', env(`<AuthorizationHeader xmlns="${TNS}"><apiToken>${TOKEN}</apiToken></AuthorizationHeader>`, `<CancelEnvelope_v1 xmlns="${TNS}"/><DeleteEnvelope_v1 xmlns="${TNS}"/>`)],
+    ['a second Body', env('', `<GetVersion_v1 xmlns="${TNS}"/>`).replace('</soap:Envelope>', `<soap:Body><SendEnvelope_v1 xmlns="${TNS}"/></soap:Body></soap:Envelope>`)],
+    ['a Header after the Body', env('', `<GetVersion_v1 xmlns="${TNS}"/>`).replace('</soap:Envelope>', '<soap:Header/></soap:Envelope>')],
+  ])('refuses %s', (_name, xml) => {
+    expect(codeOf(() => scanAll(xml))).toBe('NotSoapEnvelope');
+  });
+
+  it('reads a public operation to the end of the Envelope', () => {
+    expect(scanAll(env('', `<GetVersion_v1 xmlns="${TNS}"/>`))).toMatchObject({ operation: 'GetVersion_v1', credentials: [] });
+  });
+});
+
 describe('the preamble limit', () => {
   const LIMIT = 64 * 1024;
   // The scan is done at the '>' of the operation's first parameter after the credential: that byte is the last one it needs

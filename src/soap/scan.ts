@@ -68,6 +68,7 @@ export class EnvelopeScanner {
   private result: ScanResult = { envelopeNs: '', operation: '', operationNs: '', credentials: [], cuts: [] };
   private charCuts: Array<[number, number]> = [];
   private finished: ScanResult | undefined;
+  private bodySeen = false;
 
   constructor(
     private readonly limits: ScanLimits,
@@ -167,6 +168,9 @@ export class EnvelopeScanner {
     const env = this.result.envelopeNs;
     if (depth === 2) {
       if (el.uri !== env || (el.local !== 'Header' && el.local !== 'Body')) throw new NotSoapEnvelope('Only a SOAP Header and Body may appear in the Envelope.');
+      // One Header, then one Body (SOAP 1.1 §4, SOAP 1.2 Part 1 §5): a second Body could carry an operation nobody judged
+      if (this.bodySeen) throw new NotSoapEnvelope('The Envelope must hold exactly one Body, after the Header.');
+      if (el.local === 'Body') this.bodySeen = true;
       return;
     }
     const inHeader = this.stack[1]!.local === 'Header';
@@ -188,10 +192,9 @@ export class EnvelopeScanner {
     }
     // Body: its first element names the operation; the operation's first element may be its credential parameter
     if (depth === 3) {
-      if (this.result.operation === '') {
-        this.result.operation = el.local;
-        this.result.operationNs = el.uri;
-      }
+      if (this.result.operation !== '') throw new NotSoapEnvelope('The SOAP Body must hold exactly one operation.');
+      this.result.operation = el.local;
+      this.result.operationNs = el.uri;
       return;
     }
     if (depth === 4 && isCredentialParameter(el.local)) {
@@ -209,8 +212,10 @@ export class EnvelopeScanner {
     if (!el.selfClosing && this.text.slice(this.text.lastIndexOf('</', end - 1) + 2, end - 1).trim() !== tag.name) throw new XmlMalformed();
     const value = (this.collecting ?? '').trim();
     this.collecting = undefined;
-    if (depth === 2 && el.local === 'Body') throw DONE;
-    if (depth === 2 || depth === 1) return;
+    // An operation without parameters (a public one, or a call without its credential) is read to
+    // the Envelope's end, so nothing can follow it unjudged; the message is small, within the preamble.
+    if (depth === 1) throw DONE;
+    if (depth === 2) return;
     const inHeader = this.stack[1]?.local === 'Header';
     if (inHeader) {
       if (depth === 4 && this.header && this.stack[2]!.local === AUTH_HEADER) {
@@ -245,8 +250,7 @@ export class EnvelopeScanner {
       }
       throw DONE;
     }
-    // The operation closed without parameters
-    if (depth === 3) throw DONE;
+    // The operation closed without parameters: read on to the Envelope's end (above)
   }
 }
 
