@@ -12,6 +12,17 @@ export function uniquePrefix(what = 't'): string {
   return `gh-test-${what}-${randomBytes(5).toString('hex')}:`;
 }
 
+/** Deletes every key under `prefix` on the shared Redis (what a file's gateways wrote there). */
+export async function clearRedisPrefix(prefix: string, url = SHARED_REDIS_URL): Promise<void> {
+  const r = new Redis(url);
+  try {
+    const keys = await r.keys(`${prefix}*`);
+    if (keys.length) await r.del(...keys);
+  } finally {
+    r.disconnect();
+  }
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();

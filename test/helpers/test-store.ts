@@ -19,30 +19,7 @@ export interface TestStore {
 }
 
 export async function createTestStore(): Promise<TestStore> {
-  if (TEST_DB === 'postgres') {
-    const schema = `t_${randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: POSTGRES_URL });
-    await admin.connect();
-    await admin.query(`create schema ${schema}`);
-    await admin.end();
-    const url = `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-    const store = openStore(url);
-    await store.migrate();
-    return {
-      url,
-      store,
-      reopen: () => openStore(url),
-      drop: async () => {
-        await store.close();
-        const c = new pg.Client({ connectionString: POSTGRES_URL });
-        await c.connect();
-        await c.query(`drop schema ${schema} cascade`);
-        await c.end();
-      },
-    };
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
-  const url = `sqlite:${join(dir, 'gatehouse.db')}`;
+  const { url, remove } = TEST_DB === 'postgres' ? await createSchema() : createSqliteFile();
   const store = openStore(url);
   await store.migrate();
   return {
@@ -51,7 +28,34 @@ export async function createTestStore(): Promise<TestStore> {
     reopen: () => openStore(url),
     drop: async () => {
       await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      await remove();
     },
+  };
+}
+
+/** A schema of its own on the PostgreSQL server, and the URL that makes it the search path. */
+async function createSchema(): Promise<{ url: string; remove(): Promise<void> }> {
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  return {
+    url: `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+    remove: async () => {
+      const c = new pg.Client({ connectionString: POSTGRES_URL });
+      await c.connect();
+      await c.query(`drop schema ${schema} cascade`);
+      await c.end();
+    },
+  };
+}
+
+/** A SQLite file in a temporary directory of its own. */
+function createSqliteFile(): { url: string; remove(): Promise<void> } {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
+  return {
+    url: `sqlite:${join(dir, 'gatehouse.db')}`,
+    remove: async () => rmSync(dir, { recursive: true, force: true }),
   };
 }

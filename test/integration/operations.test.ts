@@ -1,29 +1,16 @@
 // What operators rely on: /metrics counters that move with traffic, /readyz, and a SIGTERM drain
-import { writeFileSync } from 'node:fs';
 // that loses no in-flight request.
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/tokens/token-format.js';
-import { seedUser, type SeededUser } from '../helpers/fixtures.js';
+import { seedUser } from '../helpers/fixtures.js';
 import { startGatewayProcess } from '../helpers/processes.js';
-import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import { createTestStore, type TestStore } from '../helpers/test-store.js';
+import { useGateway } from '../helpers/use-gateway.js';
 
-let ts: TestStore;
-let gw: TestGateway;
-let alice: SeededUser;
-
-beforeAll(async () => {
-  ts = await createTestStore();
-  gw = await startTestGateway({ store: ts.store, storeUrl: ts.url });
-  alice = await seedUser(ts.store);
-});
-afterAll(async () => {
-  await gw?.close();
-  await ts?.drop();
-});
+const { ts, gw, users: { alice } } = useGateway({ users: { alice: {} } });
 
 /** Parses the Prometheus text format into `name{labels} → value`. */
 async function scrape(): Promise<Map<string, number>> {

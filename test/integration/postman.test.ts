@@ -3,26 +3,16 @@
 // second token skip themselves, visibly) and with every optional variable set too.
 import { join } from 'node:path';
 import newman from 'newman';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedUser, TEST_ACTOR, type SeededUser } from '../helpers/fixtures.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TEST_ACTOR } from '../helpers/fixtures.js';
 import { ROOT } from '../helpers/processes.js';
-import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import { createTestStore, type TestStore } from '../helpers/test-store.js';
+import { useGateway } from '../helpers/use-gateway.js';
 
-let ts: TestStore;
-let gw: TestGateway;
-let alice: SeededUser;
+const { ts, gw, users: { alice } } = useGateway({ users: { alice: {} } });
 let disabled: string;
 
 beforeAll(async () => {
-  ts = await createTestStore();
-  gw = await startTestGateway({ store: ts.store, storeUrl: ts.url });
-  alice = await seedUser(ts.store);
   disabled = (await ts.store.admin.createApiToken(TEST_ACTOR, alice.login, 'Disabled one')).secret;
-});
-afterAll(async () => {
-  await gw?.close();
-  await ts?.drop();
 });
 
 interface Run {

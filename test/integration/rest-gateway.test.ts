@@ -4,28 +4,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { verifyIdentity } from '../../src/proxy/identity.js';
 import { mintToken } from '../../src/tokens/token-format.js';
-import { seedOrganization, seedUser, TEST_ACTOR, type SeededUser } from '../helpers/fixtures.js';
-import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import { createTestStore, type TestStore } from '../helpers/test-store.js';
+import { seedOrganization, seedUser, TEST_ACTOR } from '../helpers/fixtures.js';
+import { startTestGateway } from '../helpers/test-gateway.js';
+import { useGateway } from '../helpers/use-gateway.js';
 
-let ts: TestStore;
-let gw: TestGateway;
-let alice: SeededUser;
-const secretsSeen: string[] = [];
-
-beforeAll(async () => {
-  ts = await createTestStore();
-  gw = await startTestGateway({ store: ts.store, storeUrl: ts.url });
-  alice = await seedUser(ts.store);
-  secretsSeen.push(alice.token);
-});
-afterAll(async () => {
-  await gw?.close();
-  await ts?.drop();
-});
+const { ts, gw, users: { alice }, secrets: secretsSeen } = useGateway({ users: { alice: {} } });
 
 const envelope = (path = '/Api/v6/envelope/123') => request(gw.url).get(path);
 

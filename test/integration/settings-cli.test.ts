@@ -1,27 +1,16 @@
 // The settings sign-in paths an operator starts from: `gatehouse user create --password` (password
 // on stdin, never argv), `gatehouse user set-password-link`, and the demo user of a first start.
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { welcomeOnEmptyStore } from '../../src/settings/first-run.js';
 import { sessionStoreFor } from '../../src/settings/index.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { seedOrganization } from '../helpers/fixtures.js';
 import { call, signIn } from '../helpers/settings-client.js';
-import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 import { runCli } from '../helpers/processes.js';
-import { createTestStore, type TestStore } from '../helpers/test-store.js';
+import { useGateway } from '../helpers/use-gateway.js';
 
-let ts: TestStore;
-let gw: TestGateway;
-
-beforeAll(async () => {
-  ts = await createTestStore();
-  gw = await startTestGateway({ store: ts.store, storeUrl: ts.url });
-});
-afterAll(async () => {
-  await gw?.close();
-  await ts?.drop();
-});
+const { ts, gw } = useGateway();
 
 const cli = (args: string[], stdin = '') => runCli(args, { DATABASE_URL: ts.url, NODE_ENV: 'test', PUBLIC_URL: gw.url }, stdin);
 

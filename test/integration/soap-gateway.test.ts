@@ -14,27 +14,10 @@ import { mintToken } from '../../src/tokens/token-format.js';
 import { verifyIdentity } from '../../src/proxy/identity.js';
 import { startSampleUpstream } from '../../src/sample-upstream/server.js';
 import { SOAP11_NS, SOAP12_NS, TNS, WSSE_NS } from '../../src/soap/protocol.js';
-import { seedUser, type SeededUser } from '../helpers/fixtures.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import { createTestStore, type TestStore } from '../helpers/test-store.js';
+import { useGateway } from '../helpers/use-gateway.js';
 
-let ts: TestStore;
-let gw: TestGateway;
-let alice: SeededUser;
-let disabled: SeededUser;
-const secrets: string[] = [];
-
-beforeAll(async () => {
-  ts = await createTestStore();
-  gw = await startTestGateway({ store: ts.store, storeUrl: ts.url });
-  alice = await seedUser(ts.store);
-  disabled = await seedUser(ts.store, { tokenEnabled: false });
-  secrets.push(alice.token, disabled.token);
-});
-afterAll(async () => {
-  await gw?.close();
-  await ts?.drop();
-});
+const { ts, gw, users: { alice, disabled }, secrets } = useGateway({ users: { alice: {}, disabled: { tokenEnabled: false } } });
 
 type Version = '1.1' | '1.2';
 const VERSIONS: Version[] = ['1.1', '1.2'];
