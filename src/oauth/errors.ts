@@ -1,8 +1,13 @@
-// oauth/: errors in the RFC 6749 §5.2 form ({"error","error_description"}), never a stack.
-export class OAuthError extends Error {
+// oauth/: the outcomes of the OAuth endpoints, in the RFC 6749 §5.2 form ({"error","error_description"},
+// 400, or 401 for invalid_client), never a stack. They are GatehouseErrors — `code` is the RFC's
+// `error`, `message` its `error_description` — so the web surface's one error handler
+// (web/error-handler.ts) handles them like every other outcome; routes.ts writes the body.
+import { GatehouseError } from '../outcomes/errors.js';
+
+export class OAuthError extends GatehouseError {
   constructor(
-    readonly error: string,
-    readonly description: string,
+    readonly code: string,
+    description: string,
     readonly status = 400,
   ) {
     super(description);
@@ -14,3 +19,5 @@ export const invalidGrant = (d: string) => new OAuthError('invalid_grant', d);
 export const invalidClient = (d = 'Client authentication failed.') => new OAuthError('invalid_client', d, 401);
 export const unsupportedGrantType = () => new OAuthError('unsupported_grant_type', 'Only authorization_code and refresh_token are supported.');
 export const invalidScope = (d: string) => new OAuthError('invalid_scope', d);
+export const temporarilyUnavailable = (d: string) => new OAuthError('temporarily_unavailable', d, 429);
+export const serverError = (supportId: string) => new OAuthError('server_error', `Internal error (support id ${supportId}).`, 500);

@@ -2,8 +2,8 @@
 // /oauth/authorize (alias /Auth/Authorize) hands over to /settings/authorize, where the settings
 // session cookie (Path=/settings) is visible, for sign-in and consent; /oauth/token (alias
 // /ApiToken/Retrieve), /oauth/revoke, /oauth/introspect, and the two .well-known documents.
-import { randomUUID, timingSafeEqual } from 'node:crypto';
-import express, { type ErrorRequestHandler, type Request, type Response, type Router } from 'express';
+import { timingSafeEqual } from 'node:crypto';
+import express, { type Request, type Response, type Router } from 'express';
 import { checkTokenShape } from '../tokens/token-format.js';
 import type { Logger } from '../observability/logger.js';
 import { oauthGrantsRevoked, oauthTokenRequests } from '../observability/metrics.js';
@@ -15,7 +15,8 @@ import type { Store } from '../store/index.js';
 import { looksLikeJwt, signAccessToken, verifyAccessToken, type AccessTokenSettings } from './access-token.js';
 import { checkAuthorizeRequest, redirectWith, SCOPES, type AuthorizeRequest } from './authorize-request.js';
 import { consentPage, errorPage, pageHeaders, signInPage } from './consent-page.js';
-import { invalidClient, invalidGrant, invalidRequest, invalidScope, OAuthError, unsupportedGrantType } from './errors.js';
+import { invalidClient, invalidGrant, invalidRequest, invalidScope, OAuthError, serverError, temporarilyUnavailable, unsupportedGrantType } from './errors.js';
+import { errorHandler, type SendError } from '../web/error-handler.js';
 import type { SigningKeys } from './keys.js';
 import { OAuthStore, s256, secretMatches } from './oauth-store.js';
 import type { OAuthClientsTable } from '../store/tables.js';
@@ -319,29 +320,31 @@ export function oauthRoutes(deps: OAuthRoutesDeps): Router {
     });
   });
 
-  router.use(['/oauth', '/ApiToken/Retrieve', '/Auth/Authorize', '/settings/authorize'], errorHandler(logger));
+  router.use(['/oauth', '/ApiToken/Retrieve', '/Auth/Authorize', '/settings/authorize'], errorHandler({ logger, what: 'oauth endpoint', send: sendOAuthError }));
   return router;
 }
 
-function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (err: unknown, req, res, _next) => {
-    let out: OAuthError;
-    if (err instanceof OAuthError) out = err;
-    else if (typeof err === 'object' && err !== null && (err as { type?: string }).type === 'entity.too.large') out = invalidRequest('The request body is too large.');
-    else if (typeof err === 'object' && err !== null && (err as { type?: string }).type === 'entity.parse.failed') out = invalidRequest('The request body could not be parsed.');
-    else if (typeof err === 'object' && err !== null && (err as { code?: string }).code === 'TooManyAttempts') out = new OAuthError('temporarily_unavailable', 'Too many failed sign-ins; wait a few minutes.', 429);
-    else {
-      const requestId = randomUUID();
-      logger.error('oauth endpoint failed', { requestId, method: req.method, path: req.path, error: (err as Error)?.message });
-      out = new OAuthError('server_error', `Internal error (support id ${requestId}).`, 500);
-    }
-    noStore(res);
-    const path = req.originalUrl.split('?')[0]!.toLowerCase();
-    if (path === '/oauth/token' || path === '/apitoken/retrieve') {
-      const grantType = (req.body as { grant_type?: unknown } | undefined)?.grant_type;
-      oauthTokenRequests.inc({ grant_type: grantType === 'authorization_code' || grantType === 'refresh_token' ? grantType : 'other', outcome: out.error });
-    }
-    if (out.status === 401 && req.headers.authorization) res.set('WWW-Authenticate', 'Basic realm="gatehouse"');
-    res.status(out.status).json({ error: out.error, error_description: out.description });
-  };
-}
+/**
+ * An outcome as the RFC 6749 §5.2 body. The support id (the access line's request id) goes in the
+ * X-Request-Id header, as on every other error of the gateway: the body keeps exactly the members the
+ * RFC defines, which client libraries parse; a server_error also names it in its description.
+ */
+const sendOAuthError: SendError = (req, res, out, requestId) => {
+  const e =
+    out instanceof OAuthError
+      ? out
+      : out.status >= 500
+        ? serverError(requestId)
+        : out.status === 429
+          ? temporarilyUnavailable(out.code === 'TooManyAttempts' ? 'Too many failed sign-ins; wait a few minutes.' : out.message)
+          : invalidRequest(out.message);
+  noStore(res);
+  res.set({ ...out.headers(), 'X-Request-Id': requestId });
+  const path = req.originalUrl.split('?')[0]!.toLowerCase();
+  if (path === '/oauth/token' || path === '/apitoken/retrieve') {
+    const grantType = (req.body as { grant_type?: unknown } | undefined)?.grant_type;
+    oauthTokenRequests.inc({ grant_type: grantType === 'authorization_code' || grantType === 'refresh_token' ? grantType : 'other', outcome: e.code });
+  }
+  if (e.status === 401 && req.headers.authorization) res.set('WWW-Authenticate', 'Basic realm="gatehouse"');
+  res.status(e.status).json({ error: e.code, error_description: e.message });
+};

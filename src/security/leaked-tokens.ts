@@ -4,13 +4,13 @@
 // body, RFC 2104, in `X-Gatehouse-Signature: sha256=<hex>`). Live tokens are revoked at once (the
 // write goes through the change feed and the Redis eviction channel, so every instance refuses
 // them on the next request); the answer says per token whether it was live — never whose it was.
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import express, { type ErrorRequestHandler, type Router } from 'express';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import express, { type Router } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../observability/logger.js';
 import { leakedTokenReports } from '../observability/metrics.js';
-import { GatehouseError, InternalError, RouteNotFound } from '../outcomes/errors.js';
-import { sendRestError } from '../pipeline/rest-response.js';
+import { GatehouseError, RouteNotFound } from '../outcomes/errors.js';
+import { errorHandler } from '../web/error-handler.js';
 import type { Store } from '../store/index.js';
 
 export const SIGNATURE_HEADER = 'x-gatehouse-signature';
@@ -85,17 +85,7 @@ export function leakedTokenRoutes(opts: LeakedTokensOptions): Router {
     logger.warn('leaked-token report', { reported: outcomes.length, revoked: outcomes.filter((o) => o.outcome === 'revoked').length });
     res.json(outcomes.map((o, i) => ({ tokenHint: o.hint, type: findings[i]!.type ?? null, live: o.live, outcome: o.outcome })));
   });
-  router.use(((err, req, res, _next) => {
-    const requestId = randomUUID();
-    let out: GatehouseError;
-    if (err instanceof GatehouseError) out = err;
-    else if ((err as { type?: string })?.type === 'entity.too.large') out = new ReportRefused('PayloadTooLarge', 413, 'The report is too large.');
-    else {
-      logger.error('leaked-token report failed', { requestId, error: (err as Error)?.message });
-      out = new InternalError();
-    }
-    if (out.status < 500) logger.info('leaked-token report refused', { requestId, code: out.code, source: req.ip });
-    sendRestError(res, out, requestId);
-  }) as ErrorRequestHandler);
+  // Logged at info: refused reports (unsigned, malformed) are worth seeing.
+  router.use(errorHandler({ logger, what: 'leaked-token report', refusedLevel: 'info' }));
   return router;
 }

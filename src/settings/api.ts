@@ -2,17 +2,16 @@
 // token section and apps. Every token write goes through AdminStore, the audited, change-feeding
 // write path the CLI uses, so the gateway sees a change on its next change-feed poll.
 // A token of another user is answered 404, exactly like one that does not exist.
-import { randomUUID } from 'node:crypto';
-import express, { type ErrorRequestHandler, type Request, type Response, type Router } from 'express';
+import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../observability/logger.js';
 import { GatehouseError, InternalError } from '../outcomes/errors.js';
-import { sendRestError } from '../pipeline/rest-response.js';
+import { errorHandler } from '../web/error-handler.js';
 import { OAuthStore, type AppView } from '../oauth/oauth-store.js';
 import type { RoleRecord } from '../store/records.js';
 import { StoreError, type Actor, type ApiTokenView, type Store } from '../store/index.js';
 import { linkAttempts, signInAttempts } from './attempts.js';
-import { badRequest, conflict, linkInvalid, notFound, notJson, sectionDisabled, signInFailed, tooLarge } from './errors.js';
+import { badRequest, conflict, linkInvalid, notFound, notJson, sectionDisabled, signInFailed } from './errors.js';
 import { MANAGEMENT_REFUSAL_TEXT, OrgTokenAdmin, OrgTokenManagementRefused, type OrgTokenView } from '../store/org-token-admin.js';
 import { openApiDocument } from './openapi.js';
 import { expiresSoon } from '../policy/token-expiry.js';
@@ -320,30 +319,12 @@ export function settingsApi(opts: SettingsApiOptions): Router {
   api.use(() => {
     throw notFound('settings API resource');
   });
-  api.use(errorHandler(logger));
+  api.use(errorHandler({ logger, what: 'settings API', outcomeOf: storeOutcome }));
   return api;
 }
 
-function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (err: unknown, req, res, _next) => {
-    const requestId = randomUUID();
-    let out: GatehouseError;
-    if (err instanceof GatehouseError) out = err;
-    else if (err instanceof StoreError) {
-      out = err.code === 'NotFound' ? notFound('API token') : err.code === 'Conflict' ? conflict(`${err.message}: token names are unique per user.`) : badRequest(err.message);
-    } else if (isHttpError(err) && err.type === 'entity.parse.failed') out = badRequest('The request body is not valid JSON.');
-    else if (isHttpError(err) && err.type === 'entity.too.large') out = tooLarge();
-    else if (isHttpError(err) && err.status === 415) out = notJson();
-    else {
-      logger.error('settings API failed', { requestId, method: req.method, path: req.path, error: (err as Error)?.message });
-      out = new InternalError();
-    }
-    if (out.status < 500) logger.debug('settings API refused', { requestId, code: out.code, method: req.method, path: req.path });
-    sendRestError(res, out, requestId);
-  };
+/** The store's refusals of a settings write, as the settings API's outcomes. */
+function storeOutcome(err: unknown): GatehouseError | undefined {
+  if (!(err instanceof StoreError)) return undefined;
+  return err.code === 'NotFound' ? notFound('API token') : err.code === 'Conflict' ? conflict(`${err.message}: token names are unique per user.`) : badRequest(err.message);
 }
-
-function isHttpError(e: unknown): e is { type?: string; status?: number } {
-  return typeof e === 'object' && e !== null && ('type' in e || 'status' in e);
-}
-

@@ -19,7 +19,6 @@ export const csrfMissing = () => new SettingsError('CsrfTokenMissing', 403, 'Thi
 export const csrfInvalid = () => new SettingsError('CsrfTokenInvalid', 403, 'The X-CSRF-Token header does not match this session.');
 export const badRequest = (message: string) => new SettingsError('InvalidRequest', 400, message);
 export const notJson = () => new SettingsError('UnsupportedMediaType', 415, 'Send the request body as application/json.');
-export const tooLarge = () => new SettingsError('PayloadTooLarge', 413, 'The request body is too large.');
 export const notFound = (what: string) => new SettingsError('NotFound', 404, `No such ${what}.`);
 export const conflict = (message: string) => new SettingsError('Conflict', 409, message);
 export const linkInvalid = () => new SettingsError('LinkInvalid', 400, 'This set-password link is invalid, already used or expired. Ask for a new one.');
