@@ -4,33 +4,15 @@
 import jwt from 'jsonwebtoken';
 import { sql } from 'kysely';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sessionStoreFor } from '../../src/settings/index.js';
-import { seedOrganization, seedUser, TEST_ACTOR, type SeededUser } from '../helpers/fixtures.js';
-import { call, givePassword, openApi, PASSWORD, recordResponse, seenResponses, sessionCookieOf, signIn, type SignedIn } from '../helpers/settings-client.js';
-import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import { createTestStore, type TestStore } from '../helpers/test-store.js';
+import { seedUser, TEST_ACTOR } from '../helpers/fixtures.js';
+import { call, givePassword, openApi, PASSWORD, recordResponse, seenResponses, sessionCookieOf, signIn } from '../helpers/settings-client.js';
+import { startTestGateway } from '../helpers/test-gateway.js';
+import { useGateway } from '../helpers/use-gateway.js';
 
-let ts: TestStore;
-let gw: TestGateway;
-let alice: SeededUser;
-let bob: SeededUser;
-let aliceApi: SignedIn;
-let bobApi: SignedIn;
-
-beforeAll(async () => {
-  ts = await createTestStore();
-  gw = await startTestGateway({ store: ts.store, storeUrl: ts.url });
-  const org = (await seedOrganization(ts.store)).name;
-  alice = await seedUser(ts.store, { org });
-  bob = await seedUser(ts.store, { org });
-  await Promise.all([givePassword(ts.store, alice.userId), givePassword(ts.store, bob.userId)]);
-  aliceApi = await signIn(gw.url, alice.login);
-  bobApi = await signIn(gw.url, bob.login);
-});
-afterAll(async () => {
-  await gw?.close();
-  await ts?.drop();
+const { ts, gw, users: { alice, bob }, sessions: { alice: aliceApi, bob: bobApi } } = useGateway({
+  users: { alice: { org: 'acme', signIn: true }, bob: { org: 'acme', signIn: true } },
 });
 
 const envelope = (token: string) => request(gw.url).get('/Api/v6/envelope/1').set('apiToken', token);

@@ -2,34 +2,14 @@
 // at the gateway: created disabled, enabled, fenced to REST v1–v5, deleted; never visible to
 // another organization; refused for a user whose API permission a role denies.
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedUser, TEST_ACTOR, type SeededUser } from '../helpers/fixtures.js';
-import { givePassword, signIn, type SignedIn } from '../helpers/settings-client.js';
-import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import { createTestStore, type TestStore } from '../helpers/test-store.js';
+import { describe, expect, it } from 'vitest';
+import { seedUser } from '../helpers/fixtures.js';
+import { givePassword, signIn } from '../helpers/settings-client.js';
+import { useGateway } from '../helpers/use-gateway.js';
 
-let ts: TestStore;
-let gw: TestGateway;
-let alice: SeededUser;
-let carol: SeededUser;
-let aliceApi: SignedIn;
-let outsiderApi: SignedIn;
-
-beforeAll(async () => {
-  ts = await createTestStore();
-  gw = await startTestGateway({ store: ts.store, storeUrl: ts.url });
-  alice = await seedUser(ts.store);
-  carol = await seedUser(ts.store, { org: alice.org });
-  const outsider = await seedUser(ts.store);
-  await ts.store.admin.setOrganizationFeature(TEST_ACTOR, alice.org, 'OrganizationApiToken', true);
-  await ts.store.admin.setOrganizationFeature(TEST_ACTOR, outsider.org, 'OrganizationApiToken', true);
-  await Promise.all([givePassword(ts.store, alice.userId), givePassword(ts.store, outsider.userId)]);
-  aliceApi = await signIn(gw.url, alice.login);
-  outsiderApi = await signIn(gw.url, outsider.login);
-});
-afterAll(async () => {
-  await gw?.close();
-  await ts?.drop();
+const orgTokens = ['OrganizationApiToken'];
+const { ts, gw, users: { alice, carol }, sessions: { alice: aliceApi, outsider: outsiderApi } } = useGateway({
+  users: { alice: { org: 'acme', features: orgTokens, signIn: true }, carol: { org: 'acme' }, outsider: { features: orgTokens, signIn: true } },
 });
 
 const asCarol = (secret: string, version = 5) =>

@@ -14,13 +14,22 @@ import { mintToken } from '../../src/tokens/token-format.js';
 import { SOAP11_NS, TNS } from '../../src/soap/protocol.js';
 import { bundledWsdl } from '../../src/soap/wsdl.js';
 import { PLATFORM_OPERATIONS } from '../helpers/platform-contract.js';
-import { seedOrganization, seedUser, TEST_ACTOR, type SeededUser } from '../helpers/fixtures.js';
+import { TEST_ACTOR } from '../helpers/fixtures.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import { createTestStore, type TestStore } from '../helpers/test-store.js';
+import { useGateway } from '../helpers/use-gateway.js';
 
-let ts: TestStore;
-let gw: TestGateway;
-let alice: SeededUser;
+const { ts, gw, users } = useGateway({
+  users: {
+    alice: {},
+    disabled: { org: 'refused', tokenEnabled: false },
+    userDisabled: { org: 'refused', enabled: false },
+    noPermission: { org: 'refused', roles: ['Plain'] },
+    denied: { org: 'refused', roles: ['Integrators', 'Blocked'] },
+    expired: { org: 'refused' },
+    revoked: { org: 'refused' },
+  },
+});
+const { alice } = users;
 const secrets: string[] = [];
 const refused: Record<string, () => string> = {};
 
@@ -44,17 +53,8 @@ function argsFor(op: string, token: string | undefined): Record<string, string> 
 }
 
 beforeAll(async () => {
-  ts = await createTestStore();
-  gw = await startTestGateway({ store: ts.store, storeUrl: ts.url });
-  alice = await seedUser(ts.store);
-  const org = (await seedOrganization(ts.store)).name;
-  const disabled = await seedUser(ts.store, { org, tokenEnabled: false });
-  const userDisabled = await seedUser(ts.store, { org, enabled: false });
-  const noPermission = await seedUser(ts.store, { org, roles: ['Plain'] });
-  const denied = await seedUser(ts.store, { org, roles: ['Integrators', 'Blocked'] });
-  const expired = await seedUser(ts.store, { org });
+  const { disabled, userDisabled, noPermission, denied, expired, revoked } = users;
   const { secret: expiredSecret } = await ts.store.admin.createApiToken(TEST_ACTOR, expired.login, 'expired', { enabled: true, expiresAt: new Date(Date.now() - 60_000).toISOString() });
-  const revoked = await seedUser(ts.store, { org });
   await ts.store.lifecycle.revokeLeaked(TEST_ACTOR, [{ token: revoked.token, url: 'https://example.test/leak' }]);
   const orgToken = mintToken('organization');
   secrets.push(alice.token, disabled.token, userDisabled.token, noPermission.token, denied.token, expiredSecret, revoked.token, orgToken);
@@ -68,10 +68,6 @@ beforeAll(async () => {
     'ERR0010 (no API permission)': () => noPermission.token,
     'ERR0010 (API denied by a role)': () => denied.token,
   });
-});
-afterAll(async () => {
-  await gw?.close();
-  await ts?.drop();
 });
 
 describe('the served WSDL', () => {

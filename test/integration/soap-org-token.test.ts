@@ -2,31 +2,22 @@
 // migration: the same checks as REST (token, flag, acting user), with the SOAP carriers, answered
 // in the platform's failure form (baseResult failed); never forwarded. (With the setting off they are refused: soap-gateway.test.ts.)
 import * as soap from 'soap';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { TNS } from '../../src/soap/protocol.js';
 import { OrgTokenAdmin } from '../../src/store/org-token-admin.js';
-import { seedUser, TEST_ACTOR, type SeededUser } from '../helpers/fixtures.js';
-import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import { createTestStore, type TestStore } from '../helpers/test-store.js';
+import { judgeOrgTokenManagement } from '../../src/policy/org-token.js';
+import { seedUser, TEST_ACTOR } from '../helpers/fixtures.js';
+import { useGateway } from '../helpers/use-gateway.js';
 
-let ts: TestStore;
-let gw: TestGateway;
-let manager: SeededUser;
-let colleague: SeededUser;
+const { ts, gw, users: { manager, colleague } } = useGateway({
+  overrides: { orgTokens: { allowSoap: true } },
+  users: { manager: { org: 'acme', features: ['OrganizationApiToken'] }, colleague: { org: 'acme' } },
+});
 let orgToken: string;
 
 beforeAll(async () => {
-  ts = await createTestStore();
-  gw = await startTestGateway({ store: ts.store, storeUrl: ts.url, overrides: { orgTokens: { allowSoap: true } } });
-  manager = await seedUser(ts.store);
-  colleague = await seedUser(ts.store, { org: manager.org });
-  await ts.store.admin.setOrganizationFeature(TEST_ACTOR, manager.org, 'OrganizationApiToken', true);
-  orgToken = (await new OrgTokenAdmin(ts.store.db).create(TEST_ACTOR, manager.login, 'Legacy SOAP', { enabled: true })).secret;
+  orgToken = (await new OrgTokenAdmin(ts.store.db, judgeOrgTokenManagement).create(TEST_ACTOR, manager.login, 'Legacy SOAP', { enabled: true })).secret;
   await gw.gateway.follower.poll();
-});
-afterAll(async () => {
-  await gw?.close();
-  await ts?.drop();
 });
 
 const header = (login?: string) =>

@@ -1,39 +1,23 @@
 // The store unreachable: tokens cached before the outage keep passing within the stale bound
 // (even past their L1 TTL), then get 503; tokens never seen get 503 with Retry-After, never 401.
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Store } from '../../src/store/index.js';
-import { seedUser, type SeededUser } from '../helpers/fixtures.js';
-import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import { createTestStore, type TestStore } from '../helpers/test-store.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useGateway } from '../helpers/use-gateway.js';
 
 const TTL_MS = 150;
 const STALE_MAX_MS = 1200;
 
-let ts: TestStore;
-let gwStore: Store;
-let gw: TestGateway;
-let cached: SeededUser;
-let uncached: SeededUser;
+const { gw, gwStore, users: { cached, uncached } } = useGateway({
+  // The gateway's own connection to the store, which the test then closes: the store is gone for it.
+  ownConnection: true,
+  overrides: { cache: { l1MaxEntries: 1000, l1TtlMs: TTL_MS, negativeTtlMs: 100, staleMaxMs: STALE_MAX_MS } },
+  users: { cached: {}, uncached: {} },
+});
 
 beforeAll(async () => {
-  ts = await createTestStore();
-  // The gateway's own connection to the store, which the test then closes: the store is gone for it.
-  gwStore = ts.reopen();
-  gw = await startTestGateway({
-    store: gwStore,
-    storeUrl: ts.url,
-    overrides: { cache: { l1MaxEntries: 1000, l1TtlMs: TTL_MS, negativeTtlMs: 100, staleMaxMs: STALE_MAX_MS } },
-  });
-  cached = await seedUser(ts.store);
-  uncached = await seedUser(ts.store);
   // The seeding's own changes, applied now: a poll that came after the warm-up call below would
   // evict the records it cached, leaving nothing to serve stale (seen on a loaded machine)
   await gw.gateway.follower.poll();
-});
-afterAll(async () => {
-  await gw?.close();
-  await ts?.drop();
 });
 
 const call = (token: string) => request(gw.url).get('/Api/v6/envelope/7').set('apiToken', token);

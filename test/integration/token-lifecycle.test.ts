@@ -4,41 +4,23 @@
 // controlled (vi.setSystemTime on Date only, timers stay real), never slept.
 import http from 'node:http';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TOKEN_EXPIRES_HEADER } from '../../src/policy/token-expiry.js';
-import { seedOrganization, seedUser, TEST_ACTOR, type SeededUser } from '../helpers/fixtures.js';
+import { seedOrganization, seedUser, TEST_ACTOR } from '../helpers/fixtures.js';
 import { runCli } from '../helpers/processes.js';
-import { givePassword, seenResponses, signIn, type SignedIn } from '../helpers/settings-client.js';
-import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import { createTestStore, type TestStore } from '../helpers/test-store.js';
+import { givePassword, seenResponses, signIn } from '../helpers/settings-client.js';
+import { useGateway } from '../helpers/use-gateway.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const header = TOKEN_EXPIRES_HEADER.toLowerCase();
 
-let ts: TestStore;
-let gw: TestGateway;
-let alice: SeededUser;
-let bob: SeededUser;
-let aliceApi: SignedIn;
-const secrets: string[] = [];
-
-beforeAll(async () => {
-  ts = await createTestStore();
-  gw = await startTestGateway({ store: ts.store, storeUrl: ts.url, overrides: { lastUsed: { flushIntervalMs: 100 } } });
-  const org = await seedOrganization(ts.store);
-  alice = await seedUser(ts.store, { org: org.name });
-  bob = await seedUser(ts.store, { org: org.name });
-  secrets.push(alice.token, bob.token);
-  await givePassword(ts.store, alice.userId);
-  aliceApi = await signIn(gw.url, alice.login);
+const { ts, gw, users: { alice, bob }, sessions: { alice: aliceApi }, secrets } = useGateway({
+  overrides: { lastUsed: { flushIntervalMs: 100 } },
+  users: { alice: { org: 'acme', signIn: true }, bob: { org: 'acme' } },
 });
 afterEach(() => {
   vi.useRealTimers();
-});
-afterAll(async () => {
-  await gw?.close();
-  await ts?.drop();
 });
 
 /** Freezes Date (only) at `ms`; timers, sockets and the cache's TTL clock keep running. */
