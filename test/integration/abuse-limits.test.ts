@@ -3,35 +3,18 @@
 // counters hold across two gateways sharing Redis, and no secret reaches a log line.
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { mintToken } from '../../src/tokens/token-format.js';
-import { seedUser, type SeededUser } from '../helpers/fixtures.js';
 import { SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-server.js';
-import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import { createTestStore, type TestStore } from '../helpers/test-store.js';
+import type { TestGateway } from '../helpers/test-gateway.js';
+import { useGateway } from '../helpers/use-gateway.js';
 import { GET_ENVELOPE_HEADERS, getEnvelopeByIdCall } from '../helpers/soap-messages.js';
 
-let ts: TestStore;
-let alice: SeededUser;
-const gateways: TestGateway[] = [];
-const secretsSeen: string[] = [];
+// Gateways per test, each with its limits; once all have closed, no secret seen here is in their logs.
+const { ts, users: { alice }, secrets: secretsSeen, startGateway } = useGateway({ gateway: false, users: { alice: {} }, noSecretsInLogs: true });
 
-beforeAll(async () => {
-  ts = await createTestStore();
-  alice = await seedUser(ts.store);
-  secretsSeen.push(alice.token);
-});
-afterAll(async () => {
-  for (const g of gateways) await g.close();
-  const logs = gateways.flatMap((g) => g.logs).join('\n');
-  for (const s of secretsSeen) expect(logs).not.toContain(s);
-  await ts?.drop();
-});
-
-async function gateway(abuse: Record<string, number>, extra: Record<string, unknown> = {}): Promise<TestGateway> {
-  const g = await startTestGateway({ store: ts.store, storeUrl: ts.url, overrides: { abuse: { failuresPerIp: 0, failuresPerToken: 0, windowSeconds: 60, tokenRequestsPerSecond: 0, ...abuse }, ...extra } });
-  gateways.push(g);
-  return g;
+function gateway(abuse: Record<string, number>, extra: Record<string, unknown> = {}): Promise<TestGateway> {
+  return startGateway({ overrides: { abuse: { failuresPerIp: 0, failuresPerToken: 0, windowSeconds: 60, tokenRequestsPerSecond: 0, ...abuse }, ...extra } });
 }
 
 async function redisUp(g: TestGateway): Promise<void> {

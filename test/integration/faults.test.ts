@@ -5,35 +5,24 @@
 import http from 'node:http';
 import net from 'node:net';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/index.js';
 import { mintToken } from '../../src/tokens/token-format.js';
-import { seedUser, type SeededUser } from '../helpers/fixtures.js';
-import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream.js';
+import { seedUser } from '../helpers/fixtures.js';
 import { startOwnRedis, uniquePrefix } from '../helpers/redis-server.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import { createTestStore, TEST_DB, type TestStore } from '../helpers/test-store.js';
+import { TEST_DB } from '../helpers/test-store.js';
+import { useGateway } from '../helpers/use-gateway.js';
 import { GET_ENVELOPE_HEADERS, getEnvelopeByIdCall } from '../helpers/soap-messages.js';
 
 const TNS = 'http://www.eSignAnyWhere.com/';
-let ts: TestStore;
-let up: RecordingUpstream;
-let gw: TestGateway;
-let alice: SeededUser;
-
-beforeAll(async () => {
-  ts = await createTestStore();
-  up = await startRecordingUpstream();
-  gw = await startTestGateway({ store: ts.store, storeUrl: ts.url, upstream: up.url, overrides: { proxy: { timeoutMs: 400, maxSockets: 16 } } });
-  alice = await seedUser(ts.store);
+const { ts, gw, upstream: up, users: { alice } } = useGateway({
+  upstream: 'recording',
+  overrides: { proxy: { timeoutMs: 400, maxSockets: 16 } },
+  users: { alice: {} },
 });
 afterEach(() => {
   up.behaviour = 'ok';
-});
-afterAll(async () => {
-  await gw?.close();
-  await up?.close();
-  await ts?.drop();
 });
 
 const soapEnvelope = () => getEnvelopeByIdCall(alice.token);

@@ -5,33 +5,23 @@
 // (the upstream is healthy), and no credential ever reaches the upstream.
 import http from 'node:http';
 import fc from 'fast-check';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/tokens/token-format.js';
-import { seedUser, type SeededUser } from '../helpers/fixtures.js';
-import { rawExchange, startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream.js';
-import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import { createTestStore, type TestStore } from '../helpers/test-store.js';
+import { rawExchange } from '../helpers/recording-upstream.js';
+import { useGateway } from '../helpers/use-gateway.js';
 
-let ts: TestStore;
-let up: RecordingUpstream;
-let gw: TestGateway;
-let alice: SeededUser;
+const { gw, upstream: up, users: { alice } } = useGateway({
+  upstream: 'recording',
+  // Abuse limits off: a fuzzer from one address would soon (rightly) get nothing but 429
+  overrides: { abuse: { failuresPerIp: 0, failuresPerToken: 0, windowSeconds: 60, tokenRequestsPerSecond: 0 } },
+  users: { alice: {} },
+});
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
 const TNS = 'http://www.eSignAnyWhere.com/';
 const RUNS = 200;
 
-beforeAll(async () => {
-  ts = await createTestStore();
-  up = await startRecordingUpstream();
-  // Abuse limits off: a fuzzer from one address would soon (rightly) get nothing but 429
-  gw = await startTestGateway({ store: ts.store, storeUrl: ts.url, upstream: up.url, overrides: { abuse: { failuresPerIp: 0, failuresPerToken: 0, windowSeconds: 60, tokenRequestsPerSecond: 0 } } });
-  alice = await seedUser(ts.store);
-});
-afterAll(async () => {
+afterAll(() => {
   agent.destroy();
-  await gw?.close();
-  await up?.close();
-  await ts?.drop();
 });
 beforeEach(() => {
   up.received.length = 0;

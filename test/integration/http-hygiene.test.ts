@@ -4,18 +4,11 @@
 // X-Forwarded-* believed only from trusted proxies, helmet on the settings page, no CORS.
 import http from 'node:http';
 import request from 'supertest';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { seedUser, type SeededUser } from '../helpers/fixtures.js';
-import { rawExchange, startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream.js';
-import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import { createTestStore, type TestStore } from '../helpers/test-store.js';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { rawExchange } from '../helpers/recording-upstream.js';
+import type { TestGateway } from '../helpers/test-gateway.js';
+import { useGateway } from '../helpers/use-gateway.js';
 import { GET_ENVELOPE_HEADERS, getEnvelopeByIdCall } from '../helpers/soap-messages.js';
-
-let ts: TestStore;
-let up: RecordingUpstream;
-let gw: TestGateway;
-let trusting: TestGateway;
-let alice: SeededUser;
 
 const HTTP = {
   maxHeaderBytes: 4096,
@@ -27,23 +20,13 @@ const HTTP = {
   trustedProxies: [] as string[],
 };
 
+const { gw, upstream: up, users: { alice }, startGateway } = useGateway({ upstream: 'recording', overrides: { http: HTTP }, users: { alice: {} } });
+let trusting: TestGateway;
+
 beforeAll(async () => {
-  ts = await createTestStore();
-  up = await startRecordingUpstream();
-  gw = await startTestGateway({ store: ts.store, storeUrl: ts.url, upstream: up.url, overrides: { http: HTTP } });
-  trusting = await startTestGateway({
-    store: ts.store,
-    storeUrl: ts.url,
-    upstream: up.url,
+  trusting = await startGateway({
     overrides: { http: { ...HTTP, trustedProxies: ['127.0.0.1/8'] }, abuse: { failuresPerIp: 2, failuresPerToken: 0, windowSeconds: 60, tokenRequestsPerSecond: 0 } },
   });
-  alice = await seedUser(ts.store);
-});
-afterAll(async () => {
-  await gw?.close();
-  await trusting?.close();
-  await up?.close();
-  await ts?.drop();
 });
 beforeEach(() => {
   up.received.length = 0;

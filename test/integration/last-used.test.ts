@@ -1,17 +1,15 @@
 // last_used_at / last_used_ip through the gateway: batched per interval, flushed on shutdown.
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { OrgTokenAdmin } from '../../src/store/org-token-admin.js';
+import { judgeOrgTokenManagement } from '../../src/policy/org-token.js';
 import { seedOrganization, seedUser, TEST_ACTOR } from '../helpers/fixtures.js';
 import { startTestGateway } from '../helpers/test-gateway.js';
-import { createTestStore, type TestStore } from '../helpers/test-store.js';
 import { GET_ENVELOPE_HEADERS, getEnvelopeByIdCall } from '../helpers/soap-messages.js';
+import { useGateway } from '../helpers/use-gateway.js';
 
-let ts: TestStore;
-beforeAll(async () => {
-  ts = await createTestStore();
-});
-afterAll(() => ts?.drop());
+// Each test starts and closes its own gateway: closing is when the last writes are flushed.
+const { ts } = useGateway({ gateway: false });
 
 const lastUsedOf = async (login: string, id: string) => (await ts.store.admin.listApiTokens(login)).find((t) => t.id === id)!;
 
@@ -48,7 +46,7 @@ describe('last used', () => {
     const org = await seedOrganization(ts.store);
     await ts.store.admin.setOrganizationFeature(TEST_ACTOR, org.name, 'OrganizationApiToken', true);
     const admin = await seedUser(ts.store, { org: org.name });
-    const orgTokens = new OrgTokenAdmin(ts.store.db);
+    const orgTokens = new OrgTokenAdmin(ts.store.db, judgeOrgTokenManagement);
     const { token: orgToken, secret } = await orgTokens.create(TEST_ACTOR, admin.login, 'Legacy integration', { enabled: true });
     await request(gw.url).get('/Api/v5/envelope/1').set('organizationKey', secret).set('userLoginName', admin.login).expect(200);
     // A user token inside a SOAP message

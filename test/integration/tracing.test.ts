@@ -4,19 +4,16 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedUser, type SeededUser } from '../helpers/fixtures.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import { createTestStore, type TestStore } from '../helpers/test-store.js';
+import { useGateway } from '../helpers/use-gateway.js';
 
-let ts: TestStore;
+// The test starts the gateway itself: closing it flushes the spans.
+const { ts, users: { alice } } = useGateway({ gateway: false, users: { alice: {} } });
 let collector: http.Server;
 const received: string[] = [];
 let endpoint: string;
-let alice: SeededUser;
 
 beforeAll(async () => {
-  ts = await createTestStore();
-  alice = await seedUser(ts.store);
   collector = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
@@ -30,7 +27,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await new Promise<void>((r) => collector.close(() => r()));
-  await ts?.drop();
 });
 
 describe('tracing', () => {
