@@ -87,9 +87,26 @@ export function createRedisClient(cfg: Config['redis'], opts: { waitForConnectio
  * SUBSCRIBE on a subscriber connection once it is ready. A SUBSCRIBE queued while connecting puts
  * the connection in subscriber mode before ioredis's own ready check runs, which then fails with
  * "only subscriber commands may be used" and the subscription is silently lost (seen with two
- * channels on one connection). After a reconnect ioredis re-subscribes by itself.
+ * channels on one connection). After a reconnect ioredis re-subscribes by itself — except a
+ * Cluster client: its subscriber connection, replaced over and over while every node is down,
+ * comes back subscribed to nothing (ioredis 5.9: the channels are copied from a replacement that
+ * never subscribed; test/integration/redis-cluster.test.ts). So a Cluster SUBSCRIBEs again each
+ * time it is ready again; on a connection already subscribed that changes nothing.
  */
 export function subscribeWhenReady(subscriber: RedisClient, channel: string): Promise<unknown> {
+  if (subscriber.isCluster) {
+    return new Promise((resolve, reject) => {
+      let first = true;
+      const subscribe = () => {
+        const sent = subscriber.subscribe(channel);
+        if (first) sent.then(resolve, reject);
+        else sent.catch(() => {}); // the next return tries again; the change feed covers the meantime
+        first = false;
+      };
+      subscriber.on('ready', subscribe);
+      if (subscriber.status === 'ready') subscribe();
+    });
+  }
   if (subscriber.status === 'ready') return subscriber.subscribe(channel);
   return new Promise((resolve, reject) => subscriber.once('ready', () => subscriber.subscribe(channel).then(resolve, reject)));
 }

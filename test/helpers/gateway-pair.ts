@@ -1,0 +1,186 @@
+// Two gateway instances against one store and one Redis deployment (standalone, Sentinel or
+// Cluster), for the fleet fault suites: instance `a` writes through the test's store connection,
+// instance `b` through a second connection of its own (as a second process would), so a write
+// committed through one reaches the other only through Redis or the store's change feed. Plus
+// what those suites measure with: status calls, load with failures recorded, revocation delays.
+import http from 'node:http';
+import type { Store } from '../../src/store/index.js';
+import { TEST_ACTOR, type SeededUser } from './fixtures.js';
+import { startTestGateway, type TestGateway } from './test-gateway.js';
+import type { TestStore } from './test-store.js';
+
+export const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface Instance {
+  name: 'a' | 'b';
+  gw: TestGateway;
+  url: string;
+  /** The store connection this instance's writes go through (its commits are announced to it). */
+  store: Store;
+}
+
+export interface GatewayPair {
+  a: Instance;
+  b: Instance;
+  both: [Instance, Instance];
+  close(): Promise<void>;
+}
+
+export interface PairOptions {
+  /** redis.* over the defaults below (mode, nodes, keyPrefix…). */
+  redis: Record<string, unknown>;
+  /** store.changeFeedPollMs: what bounds a revocation whose Redis message was lost. */
+  pollMs: number;
+  abuse?: Record<string, unknown>;
+}
+
+export async function startGatewayPair(ts: TestStore, opts: PairOptions): Promise<GatewayPair> {
+  const overrides = {
+    store: { url: ts.url, changeFeedPollMs: opts.pollMs },
+    // L1 holds for a minute: a refusal seen sooner than that came from an eviction, not a TTL.
+    cache: { l1MaxEntries: 10_000, l1TtlMs: 60_000, negativeTtlMs: 100, staleMaxMs: 0 },
+    redis: { commandTimeoutMs: 100, probeIntervalMs: 100, tombstoneMs: 300, ...opts.redis },
+    ...(opts.abuse ? { abuse: opts.abuse } : {}),
+  };
+  const bStore = ts.reopen();
+  const instances: Instance[] = [];
+  try {
+    for (const [name, store] of [['a', ts.store], ['b', bStore]] as const) {
+      const gw = await startTestGateway({ store, storeUrl: ts.url, overrides });
+      instances.push({ name, gw, url: gw.url, store });
+    }
+  } catch (e) {
+    await Promise.all(instances.map((i) => i.gw.close()));
+    await bStore.close();
+    throw e;
+  }
+  const [a, b] = instances as [Instance, Instance];
+  return {
+    a,
+    b,
+    both: [a, b],
+    async close() {
+      await Promise.all([a.gw.close(), b.gw.close()]);
+      await bStore.close();
+    },
+  };
+}
+
+/** The status of one REST call with `headers` (0: no answer at all). */
+export function call(base: string, headers: Record<string, string>, path = '/Api/v6/envelope/1'): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.get(`${base}${path}`, { agent, headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode!));
+    });
+    req.on('error', () => resolve(0));
+  });
+}
+
+/** The status of a v6 call with a user API token. */
+export const status = (base: string, token: string) => call(base, { apiToken: token });
+
+export async function readyz(base: string): Promise<{ redis: string; degraded: boolean }> {
+  return (await fetch(`${base}/readyz`)).json() as Promise<{ redis: string; degraded: boolean }>;
+}
+
+/** Calls `call` until it answers `want`, at most `ms`; resolves with how long that took. */
+export async function untilStatus(call: () => Promise<number>, want: number, ms = 5000): Promise<number> {
+  const started = performance.now();
+  const end = Date.now() + ms;
+  let last = -1;
+  while ((last = await call()) !== want) {
+    if (Date.now() > end) throw new Error(`still ${last} after ${ms} ms, not ${want}`);
+  }
+  return performance.now() - started;
+}
+
+export async function until(what: string, cond: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+
+export function summary(delays: number[]): { n: number; p50: number; p99: number; max: number } {
+  const s = [...delays].sort((x, y) => x - y);
+  return { n: s.length, p50: percentile(s, 50), p99: percentile(s, 99), max: s.at(-1)! };
+}
+
+export const fmt = (d: { n: number; p50: number; p99: number; max: number }) =>
+  `n ${d.n}: p50 ${d.p50.toFixed(1)} ms, p99 ${d.p99.toFixed(1)} ms, max ${d.max.toFixed(1)} ms`;
+
+/**
+ * `n` revocations of `user`'s token, alternating the writer: disabled through one instance's store,
+ * the delay until the *other* instance refuses it is measured from the commit. Each round starts
+ * with the enabled token in both instances' L1 and ends with it re-enabled and accepted by both.
+ */
+export async function measureRevocations(pair: GatewayPair, user: SeededUser, n: number): Promise<number[]> {
+  const delays: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const [writer, other] = i % 2 === 0 ? [pair.a, pair.b] : [pair.b, pair.a];
+    await untilStatus(() => status(writer.url, user.token), 200, 5000);
+    await untilStatus(() => status(other.url, user.token), 200, 5000);
+    await writer.store.admin.setApiTokenEnabled(TEST_ACTOR, user.tokenId, false);
+    const committed = performance.now();
+    await untilStatus(() => status(other.url, user.token), 401, 5000);
+    delays.push(performance.now() - committed);
+    if ((await status(writer.url, user.token)) !== 401) throw new Error('the writing instance still accepts the token it disabled');
+    await writer.store.admin.setApiTokenEnabled(TEST_ACTOR, user.tokenId, true);
+  }
+  await untilStatus(() => status(pair.a.url, user.token), 200, 5000);
+  await untilStatus(() => status(pair.b.url, user.token), 200, 5000);
+  return delays;
+}
+
+export interface Load {
+  /** Every answer to a valid caller that was not 200, with when it came. */
+  failures: { status: number; at: number; instance: string }[];
+  ok: number;
+  /** Every answer to the watched (revoked) caller, with when the call was sent. */
+  watched: { sentAt: number; status: number; instance: string }[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Valid callers (`workers` loops over `valid`, alternating instances) and one watched caller per
+ * instance calling with `watchedToken`, until stopped.
+ */
+export function startLoad(pair: GatewayPair, valid: SeededUser[], watchedToken: string, workers = 4): Load {
+  let running = true;
+  const load: Load = { failures: [], ok: 0, watched: [], stop: async () => {} };
+  const loops = Array.from({ length: workers }, async (_, w) => {
+    for (let i = w; running; i++) {
+      const inst = pair.both[i % 2]!;
+      const s = await status(inst.url, valid[i % valid.length]!.token);
+      if (s === 200) load.ok++;
+      else load.failures.push({ status: s, at: Date.now(), instance: inst.name });
+    }
+  });
+  const watchers = pair.both.map(async (inst) => {
+    while (running) {
+      const sentAt = Date.now();
+      const s = await status(inst.url, watchedToken);
+      load.watched.push({ sentAt, status: s, instance: inst.name });
+      await sleep(2);
+    }
+  });
+  load.stop = async () => {
+    running = false;
+    await Promise.all([...loops, ...watchers]);
+  };
+  return load;
+}
+
+/** The log lines of an instance containing `what`. */
+export const logLines = (inst: Instance, what: string) => inst.gw.logs.filter((l) => l.includes(what));
+
+/** The cache tier the instance's last access line for `tokenId` reports. */
+export function lastTier(inst: Instance, tokenId: string): string | undefined {
+  const line = inst.gw.logs.filter((l) => l.includes('"message":"access"') && l.includes(`"tokenId":"${tokenId}"`)).at(-1);
+  return line ? (JSON.parse(line) as { cacheTier?: string }).cacheTier : undefined;
+}
