@@ -12,25 +12,18 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OAuthStore } from '../../src/oauth/oauth-store.js';
 import { ARTIFACTS, launchChromium, type Browser } from '../helpers/chromium.js';
-import { seedUser, TEST_ACTOR, type SeededUser } from '../helpers/fixtures.js';
-import { givePassword, PASSWORD } from '../helpers/settings-client.js';
-import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import { createTestStore, TEST_DB, type TestStore } from '../helpers/test-store.js';
+import { TEST_ACTOR } from '../helpers/fixtures.js';
+import { PASSWORD } from '../helpers/settings-client.js';
+import { TEST_DB } from '../helpers/test-store.js';
+import { useGateway } from '../helpers/use-gateway.js';
 
-
-let ts: TestStore;
-let gw: TestGateway;
-let user: SeededUser;
+const { ts, gw, users: { user } } = useGateway({ users: { user: { password: true } } });
 let browser: Browser;
 let page: Page;
 let app: http.Server;
 let redirectUri: string;
 
 beforeAll(async () => {
-  ts = await createTestStore();
-  gw = await startTestGateway({ store: ts.store, storeUrl: ts.url });
-  user = await seedUser(ts.store);
-  await givePassword(ts.store, user.userId);
   // The client application: its redirect URI answers a small page.
   app = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('callback received'));
   await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
@@ -41,8 +34,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await new Promise((r) => app?.close(r));
-  await gw?.close();
-  await ts?.drop();
 });
 
 const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `oauth-${TEST_DB}-${name}.png`), fullPage: true });

@@ -14,37 +14,34 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../src/tokens/token-format.js';
 import { OAuthStore } from '../../src/oauth/oauth-store.js';
 import { SOAP11_NS, TNS } from '../../src/soap/protocol.js';
-import { seedUser, TEST_ACTOR, type SeededUser } from '../helpers/fixtures.js';
+import { seedUser, TEST_ACTOR } from '../helpers/fixtures.js';
 import { consent } from '../helpers/oauth-flow.js';
 import { givePassword, signIn } from '../helpers/settings-client.js';
-import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import { createTestStore, type TestStore } from '../helpers/test-store.js';
+import { useGateway } from '../helpers/use-gateway.js';
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
-let ts: TestStore;
-let gw: TestGateway;
-let alice: SeededUser;
 let keyDir: string;
 let privatePem: string;
 let kid: string;
 const secrets: string[] = [];
 
-beforeAll(async () => {
-  ts = await createTestStore();
-  // A signing key from a file, as in production; the test keeps it to forge tokens.
+// A signing key from a file, as in production; the test keeps it to forge tokens. Written before
+// the gateway starts (this hook is registered first), removed after it is gone (so run last).
+beforeAll(() => {
   keyDir = mkdtempSync(join(tmpdir(), 'gatehouse-oauth-'));
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
   writeFileSync(join(keyDir, 'key.pem'), privatePem);
-  gw = await startTestGateway({ store: ts.store, storeUrl: ts.url, overrides: { oauth: { signingKeyFile: join(keyDir, 'key.pem') } } });
-  kid = ((await (await fetch(`${gw.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys[0]!.kid;
-  alice = await seedUser(ts.store);
-  await givePassword(ts.store, alice.userId);
 });
-afterAll(async () => {
-  await gw?.close();
-  await ts?.drop();
+afterAll(() => {
   if (keyDir) rmSync(keyDir, { recursive: true, force: true });
+});
+const { ts, gw, users: { alice } } = useGateway({
+  overrides: () => ({ oauth: { signingKeyFile: join(keyDir, 'key.pem') } }),
+  users: { alice: { password: true } },
+});
+beforeAll(async () => {
+  kid = ((await (await fetch(`${gw.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys[0]!.kid;
 });
 
 const oauth = () => new OAuthStore(ts.store.db);
