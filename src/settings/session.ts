@@ -3,7 +3,8 @@
 // CSRF token in X-CSRF-Token (a synchronizer token, OWASP CSRF cheat sheet), compared in constant time.
 import { timingSafeEqual } from 'node:crypto';
 import { parse as parseCookies, serialize } from 'cookie';
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
+import type { Actor } from '../store/index.js';
 import type { PlatformSessionVerifier } from './platform-session.js';
 import { csrfInvalid, csrfMissing, sessionExpired, sessionRequired } from './errors.js';
 import type { Session, SessionStore } from './session-store.js';
@@ -32,6 +33,9 @@ export function clearSessionCookie(res: Response, opts: CookieOptions): void {
 export function sessionOf(res: Response): Session & { cookie: string } {
   return res.locals.session as Session & { cookie: string };
 }
+
+/** The signed-in user as the audit trail names them, from the client's address. */
+export const actorOf = (req: Request, res: Response): Actor => ({ actor: `user:${sessionOf(res).userId}`, source: req.ip ?? null });
 
 export interface RequireSessionOptions extends CookieOptions {
   sessions: SessionStore;

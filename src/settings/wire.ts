@@ -1,55 +1,190 @@
-// settings/: the JSON bodies of the settings API, in one place for both ends — settings/api.ts
-// builds them and web/page/api.ts reads them (a type-only import: nothing of the server reaches the
-// page's bundle). A field renamed on one side no longer compiles on the other.
+// settings/: the JSON bodies of the settings API, described once, as zod schemas: the request
+// schemas validate what arrives (settings/routes/), every schema is a component of the OpenAPI
+// document (settings/openapi.ts, through `z.toJSONSchema`), and the TypeScript types of both ends
+// are inferred from them — settings/routes/ builds the responses, web/page/api.ts reads them (a
+// type-only import: nothing of the server, zod included, reaches the page's bundle). A field renamed
+// here is renamed in the validation, the document and both ends' types, or does not compile.
+// Imports zod only: the page's compiler (src/web/page/tsconfig.json, no Node types) reads this file.
+import { z } from 'zod';
 
-export interface Me {
-  user: { id: string; loginName: string; organization: { id: string; name: string } };
-  apiPermission: 'allowed' | 'denied' | 'not-granted';
-  csrfToken: string;
-  sessionExpiresAt: string;
-}
+/** Every schema that is a component of the OpenAPI document, by its component name. */
+export const components = z.registry<{ id: string }>();
+const component = <T extends z.ZodType>(id: string, schema: T): T => {
+  components.add(schema, { id });
+  return schema;
+};
 
-export interface Token {
-  id: string;
-  name: string;
-  hint: string;
-  origin: 'minted' | 'legacy';
-  enabled: boolean;
-  expiresAt: string | null;
-  createdAt: string;
-  lastUsedAt: string | null;
-  lastUsedIp: string | null;
-  lastUsedIps: { ip: string; lastUsedAt: string }[];
-  expiresSoon: boolean;
-  revoked: boolean;
-}
+// --- shared pieces ------------------------------------------------------------------------------
 
-export interface OrgToken {
-  id: string;
-  name: string;
-  /** `gto_…abcd`; an imported key's has no prefix (`…abcd`). */
-  hint: string;
-  /** `legacy`: one of the platform's own organization keys, imported by the operator. */
-  origin: 'minted' | 'legacy';
-  enabled: boolean;
-  createdAt: string;
-  lastUsedAt: string | null;
-  lastUsedIp: string | null;
-}
+export const PASSWORD_MIN = 8;
+export const PASSWORD_MAX = 256;
+export const NAME_MAX = 100;
+/** How long a rolled token's old secret keeps working (store/token-lifecycle.ts ROLL_OVERLAPS, checked where it is used). */
+export const ROLL_OVERLAP_NAMES = ['now', '1h', '24h', '7d'] as const;
+/** The OAuth scopes an app can hold (oauth/authorize-request.ts SCOPES, checked where it is used). */
+export const SCOPE_NAMES = ['api', 'api:read'] as const;
 
-export interface OrgTokens {
-  section: { visible: boolean; enabled: boolean; reason: string | null; warning: string };
-  tokens: OrgToken[];
-}
+const dateTime = z.iso.datetime({ offset: true });
+const tokenName = z
+  .string()
+  .trim()
+  .min(1, `name must be 1 to ${NAME_MAX} characters`)
+  .max(NAME_MAX, `name must be 1 to ${NAME_MAX} characters`);
+const futureDate = z.iso
+  .datetime({ offset: true, message: 'expiresAt must be an ISO-8601 date-time, e.g. 2027-01-31T00:00:00Z' })
+  .refine((d) => Date.parse(d) > Date.now(), 'expiresAt must be in the future');
+const secretOf = (prefix: 'gtu' | 'gto') => z.string().regex(new RegExp(`^${prefix}_[0-9A-Za-z]{36}$`));
+
+// --- request bodies -----------------------------------------------------------------------------
+// Strict objects: an unknown field is refused, so a typo ("enable") is not silently ignored.
+
+export const SignIn = component('SignIn', z.strictObject({ login: z.string().min(1).max(254), password: z.string().min(1).max(PASSWORD_MAX).meta({ writeOnly: true }) }));
+
+export const SetPassword = component(
+  'SetPassword',
+  z.strictObject({
+    token: z.string().min(1).max(200).meta({ description: 'From the link fragment (#token=…).' }),
+    // Its length rule is settings/password.ts passwordProblem (shared with the CLI, with its own message).
+    password: z.string().meta({ writeOnly: true, minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX }),
+  }),
+);
+
+export const CreateToken = component('CreateToken', z.strictObject({ name: tokenName, expiresAt: futureDate.nullable().optional() }));
+
+export const UpdateToken = component(
+  'UpdateToken',
+  z
+    .strictObject({ name: tokenName.optional(), enabled: z.boolean().optional(), expiresAt: futureDate.nullable().optional() })
+    .refine((b) => Object.keys(b).length > 0, 'give at least one of name, enabled, expiresAt')
+    .meta({ minProperties: 1 }),
+);
+
+export const RollToken = component(
+  'RollToken',
+  z.strictObject({
+    oldExpires: z.enum(ROLL_OVERLAP_NAMES, { error: `oldExpires must be one of ${ROLL_OVERLAP_NAMES.join(', ')}` }).meta({ description: 'How long the old secret keeps working.' }),
+  }),
+);
+
+export const CreateOrgToken = component('CreateOrgToken', z.strictObject({ name: tokenName }));
+
+export const UpdateOrgToken = component('UpdateOrgToken', z.strictObject({ enabled: z.boolean() }));
+
+// --- responses ----------------------------------------------------------------------------------
+
+export const ErrorBody = component(
+  'Error',
+  z.strictObject({ ErrorId: z.string(), Message: z.string(), SupportId: z.string().meta({ description: "The request id of the call's access-log line (also in X-Request-Id)." }) }),
+);
+
+export const Me = component(
+  'Me',
+  z.strictObject({
+    user: z.strictObject({ id: z.string(), loginName: z.string(), organization: z.strictObject({ id: z.string(), name: z.string() }) }),
+    apiPermission: z.enum(['allowed', 'denied', 'not-granted']),
+    csrfToken: z.string(),
+    sessionExpiresAt: dateTime,
+  }),
+);
+
+export const Token = component(
+  'Token',
+  z.strictObject({
+    id: z.string(),
+    name: z.string().min(1).max(NAME_MAX),
+    hint: z.string().meta({ description: 'gtu_…abcd: the prefix and last four characters.' }),
+    origin: z.enum(['minted', 'legacy']),
+    enabled: z.boolean(),
+    expiresAt: dateTime.nullable(),
+    createdAt: dateTime,
+    lastUsedAt: dateTime.nullable(),
+    lastUsedIp: z.string().nullable(),
+    lastUsedIps: z
+      .array(z.strictObject({ ip: z.string(), lastUsedAt: dateTime }))
+      .max(5)
+      .meta({ description: 'The last few distinct client addresses, newest first (from the batched usage records).' }),
+    expiresSoon: z.boolean().meta({ description: 'Expires within 7 days: calls with it get X-Gatehouse-Token-Expires.' }),
+    revoked: z.boolean().meta({ description: 'Revoked (found in public code); calls get "token revoked: found in public code".' }),
+  }),
+);
+
+export const TokenList = component('TokenList', z.array(Token));
+
+export const CreatedToken = component('CreatedToken', z.strictObject({ token: Token, secret: secretOf('gtu').meta({ description: 'Shown once; never again.' }) }));
+
+export const RolledToken = component(
+  'RolledToken',
+  z.strictObject({ token: Token, secret: secretOf('gtu').meta({ description: 'The new secret; shown once.' }), oldSecretExpiresAt: dateTime }),
+);
+
+export const AuditEvent = z.strictObject({
+  id: z.int(),
+  at: dateTime,
+  actor: z.string().meta({ description: '`cli`, `user:<id>`, `system:leaked-tokens`, …' }),
+  action: z.string().meta({ description: 'e.g. token.create, token.roll, token.revoke' }),
+  targetKind: z.string(),
+  targetId: z.string(),
+  organizationId: z.string().nullable(),
+  source: z.string().nullable().meta({ description: 'Client address of the change.' }),
+  detail: z.unknown(),
+});
+
+export const AuditList = component('AuditList', z.array(AuditEvent));
+
+export const OrgToken = component(
+  'OrgToken',
+  z.strictObject({
+    id: z.string(),
+    name: z.string(),
+    hint: z
+      .string()
+      .regex(/^(gto_)?…/)
+      .meta({ description: 'gto_…abcd; an imported key: …abcd (a GUID in lower case).' }),
+    origin: z.enum(['minted', 'legacy']).meta({ description: "legacy: one of the platform's own organization keys, imported by the operator (`gatehouse org-token import-legacy`)." }),
+    enabled: z.boolean(),
+    createdAt: dateTime,
+    lastUsedAt: dateTime.nullable(),
+    lastUsedIp: z.string().nullable(),
+  }),
+);
+
+export const OrgTokenSection = z.strictObject({ visible: z.boolean(), enabled: z.boolean(), reason: z.string().nullable(), warning: z.string() });
+
+export const OrgTokens = component('OrgTokens', z.strictObject({ section: OrgTokenSection, tokens: z.array(OrgToken) }));
+
+export const CreatedOrgToken = component('CreatedOrgToken', z.strictObject({ token: OrgToken, secret: secretOf('gto').meta({ description: 'Shown once; never again.' }) }));
 
 /** An OAuth application the user authorized (one grant). */
-export interface App {
-  id: string;
-  clientId: string;
-  name: string;
-  description: string;
-  logoUrl: string | null;
-  scopes: string[];
-  firstAuthorizedAt: string;
-  lastUsedAt: string | null;
-}
+export const App = z.strictObject({
+  id: z.string().meta({ description: 'The grant id (revoke with DELETE /apps/{grantId}).' }),
+  clientId: z.string(),
+  name: z.string(),
+  description: z.string(),
+  logoUrl: z.string().nullable(),
+  scopes: z.array(z.enum(SCOPE_NAMES)),
+  firstAuthorizedAt: dateTime,
+  lastUsedAt: dateTime.nullable(),
+});
+
+export const AppList = component('AppList', z.array(App));
+
+// --- the types of both ends ---------------------------------------------------------------------
+
+export type SignIn = z.infer<typeof SignIn>;
+export type SetPassword = z.infer<typeof SetPassword>;
+export type CreateToken = z.infer<typeof CreateToken>;
+export type UpdateToken = z.infer<typeof UpdateToken>;
+export type RollToken = z.infer<typeof RollToken>;
+export type CreateOrgToken = z.infer<typeof CreateOrgToken>;
+export type UpdateOrgToken = z.infer<typeof UpdateOrgToken>;
+export type ErrorBody = z.infer<typeof ErrorBody>;
+export type Me = z.infer<typeof Me>;
+export type Token = z.infer<typeof Token>;
+export type CreatedToken = z.infer<typeof CreatedToken>;
+export type RolledToken = z.infer<typeof RolledToken>;
+export type AuditEvent = z.infer<typeof AuditEvent>;
+export type OrgToken = z.infer<typeof OrgToken>;
+export type OrgTokenSection = z.infer<typeof OrgTokenSection>;
+export type OrgTokens = z.infer<typeof OrgTokens>;
+export type CreatedOrgToken = z.infer<typeof CreatedOrgToken>;
+export type App = z.infer<typeof App>;
