@@ -36,7 +36,7 @@ export function redirectWith(redirectUri: string, params: Record<string, string 
   return u.toString();
 }
 
-export async function checkAuthorizeRequest(query: Record<string, unknown>, store: OAuthStore, issuer: string): Promise<AuthorizeCheck> {
+export async function checkAuthorizeRequest(query: Record<string, unknown>, store: Pick<OAuthStore, 'findClient'>, issuer: string): Promise<AuthorizeCheck> {
   for (const [k, v] of Object.entries(query)) if (typeof v !== 'string') return { ok: false, show: `The parameter ${k} is repeated.` };
   const clientId = one(query.client_id);
   if (!clientId) return { ok: false, show: 'The application did not say who it is (client_id is missing).' };

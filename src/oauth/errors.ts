@@ -1,7 +1,7 @@
 // oauth/: the outcomes of the OAuth endpoints, in the RFC 6749 §5.2 form ({"error","error_description"},
 // 400, or 401 for invalid_client), never a stack. They are GatehouseErrors — `code` is the RFC's
 // `error`, `message` its `error_description` — so the web surface's one error handler
-// (web/error-handler.ts) handles them like every other outcome; routes.ts writes the body.
+// (web/error-handler.ts) handles them like every other outcome; endpoints/http.ts writes the body.
 import { GatehouseError } from '../outcomes/errors.js';
 
 export class OAuthError extends GatehouseError {

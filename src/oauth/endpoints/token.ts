@@ -1,0 +1,108 @@
+// oauth/endpoints: the token endpoint (RFC 6749 §3.2; alias /ApiToken/Retrieve) for the two grants
+// Gatehouse issues: authorization_code (§4.1.3, with PKCE, RFC 7636 §4.6) and refresh_token (§6,
+// rotated on every use). A replayed code or a reused refresh token revokes the whole grant
+// (RFC 6749 §4.1.2, RFC 9700 §4.14.2). Answers: an RFC 9068 access token and a new refresh token.
+import express, { type Request, type Response, type Router } from 'express';
+import type { Logger } from '../../observability/logger.js';
+import { oauthGrantsRevoked } from '../../observability/metrics.js';
+import { checkTokenShape } from '../../tokens/token-format.js';
+import { signAccessToken, type AccessTokenSettings } from '../access-token.js';
+import { invalidGrant, invalidRequest, invalidScope, unsupportedGrantType } from '../errors.js';
+import type { SigningKeys } from '../keys.js';
+import { s256, type OAuthStore } from '../oauth-store.js';
+import type { AuthenticateClient } from './client-auth.js';
+import { countTokenRequest, FORM, noStore, params, TOKEN_PATHS } from './http.js';
+
+const SYSTEM = { actor: 'system', source: 'oauth' };
+/** RFC 7636 §4.1: 43 to 128 unreserved characters. */
+const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
+
+export interface TokenEndpointDeps {
+  oauth: Pick<OAuthStore, 'findCode' | 'spendCode' | 'findGrant' | 'findRefreshToken' | 'spendRefreshToken' | 'issueRefreshToken' | 'revokeGrant'>;
+  authenticateClient: AuthenticateClient;
+  keys: SigningKeys;
+  tokens: AccessTokenSettings;
+  refreshTtlMs: number;
+  logger: Logger;
+}
+
+type Grant = { id: string; user_id: string; client_id: string };
+
+export function tokenEndpoint(deps: TokenEndpointDeps): Router {
+  const { oauth, keys, tokens, logger } = deps;
+  const router = express.Router();
+
+  async function issue(req: Request, res: Response, grant: Grant, scope: string) {
+    const refresh = await oauth.issueRefreshToken(grant.id, scope, deps.refreshTtlMs);
+    const access = signAccessToken(keys, tokens, { userId: grant.user_id, clientId: grant.client_id, scope, grantId: grant.id });
+    noStore(res);
+    res.json({ access_token: access, token_type: 'Bearer', expires_in: tokens.ttlSeconds, refresh_token: refresh, scope });
+    countTokenRequest(req, 'issued');
+  }
+
+  async function liveGrant(id: string, clientId: string) {
+    const grant = await oauth.findGrant(id);
+    if (!grant || grant.revoked_at !== null || grant.client_id !== clientId) throw invalidGrant('The authorization has been revoked.');
+    return grant;
+  }
+
+  /** §4.1.3: the code, once, by the client it was issued to, with its redirect URI and PKCE verifier. */
+  async function exchangeCode(req: Request, res: Response, body: Record<string, string>, clientId: string) {
+    if (!body.code) throw invalidRequest('code is missing.');
+    const shape = checkTokenShape(body.code);
+    const code = shape.ok && shape.kind === 'code' ? await oauth.findCode(body.code) : undefined;
+    if (!code || code.client_id !== clientId) throw invalidGrant('The authorization code is not valid.');
+    if (!(await oauth.spendCode(code.code_hash))) {
+      // Replayed (RFC 6749 §4.1.2): whoever holds it may be an attacker; revoke what it issued.
+      await oauth.revokeGrant(SYSTEM, code.grant_id, 'authorization code replayed');
+      oauthGrantsRevoked.inc({ reason: 'code-replayed' });
+      logger.warn('oauth code replayed; grant revoked', { clientId, grantId: code.grant_id });
+      throw invalidGrant('The authorization code has already been used.');
+    }
+    if (Date.parse(code.expires_at) <= Date.now()) throw invalidGrant('The authorization code has expired.');
+    if (body.redirect_uri !== code.redirect_uri) throw invalidGrant('redirect_uri does not match the authorization request.');
+    if (code.code_challenge !== null) {
+      if (!body.code_verifier) throw invalidGrant('code_verifier is missing (PKCE).');
+      if (!CODE_VERIFIER.test(body.code_verifier) || s256(body.code_verifier) !== code.code_challenge) throw invalidGrant('code_verifier does not match the code challenge.');
+    } else if (body.code_verifier !== undefined) throw invalidGrant('code_verifier given but the authorization request had no code_challenge.');
+    const grant = await liveGrant(code.grant_id, clientId);
+    await issue(req, res, grant, code.scope);
+  }
+
+  /** §6: a refresh token, once (rotation), optionally narrowing the scope. */
+  async function refresh(req: Request, res: Response, body: Record<string, string>, clientId: string) {
+    if (!body.refresh_token) throw invalidRequest('refresh_token is missing.');
+    const shape = checkTokenShape(body.refresh_token);
+    const token = shape.ok && shape.kind === 'refresh' ? await oauth.findRefreshToken(body.refresh_token) : undefined;
+    if (!token) throw invalidGrant('The refresh token is not valid.');
+    const grant = await oauth.findGrant(token.grant_id);
+    if (!grant || grant.client_id !== clientId) throw invalidGrant('The refresh token is not valid.');
+    if (!(await oauth.spendRefreshToken(token.token_hash))) {
+      // Reuse of a rotated token (RFC 9700 §4.14.2): revoke the whole grant.
+      if (await oauth.revokeGrant(SYSTEM, grant.id, 'refresh token reused')) oauthGrantsRevoked.inc({ reason: 'refresh-reused' });
+      logger.warn('oauth refresh token reused; grant revoked', { clientId, grantId: grant.id });
+      throw invalidGrant('The refresh token has already been used or revoked.');
+    }
+    if (Date.parse(token.expires_at) <= Date.now()) throw invalidGrant('The refresh token has expired.');
+    await liveGrant(grant.id, clientId);
+    let scope = token.scope;
+    if (body.scope !== undefined) {
+      const asked = body.scope.split(' ').filter(Boolean);
+      const had = token.scope.split(' ');
+      if (asked.length === 0 || asked.some((s) => !had.includes(s))) throw invalidScope('A refresh can only narrow the scope.');
+      scope = [...new Set(asked)].sort().join(' ');
+    }
+    await issue(req, res, grant, scope);
+  }
+
+  router.post(TOKEN_PATHS, FORM, async (req, res) => {
+    const body = params(req);
+    const client = await deps.authenticateClient(req, body);
+    if (body.grant_type === 'authorization_code') return exchangeCode(req, res, body, client.id);
+    if (body.grant_type === 'refresh_token') return refresh(req, res, body, client.id);
+    if (!body.grant_type) throw invalidRequest('grant_type is missing.');
+    throw unsupportedGrantType();
+  });
+
+  return router;
+}
