@@ -6,21 +6,20 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/tokens/token-format.js';
 import { runCli, runCliJson, startGatewayProcess, type GatewayProcess } from '../helpers/processes.js';
-import { createTestStore, type TestStore } from '../helpers/test-store.js';
+import { useGateway } from '../helpers/use-gateway.js';
 
-let ts: TestStore;
+// The store only: the gateway here is a process of its own.
+const { ts } = useGateway({ gateway: false });
 let env: Record<string, string>;
 let gateway: GatewayProcess;
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-'));
 
 beforeAll(async () => {
-  ts = await createTestStore();
   env = { DATABASE_URL: ts.url, NODE_ENV: 'development', LOG_LEVEL: 'warn' };
   gateway = await startGatewayProcess({ ...env, LOG_LEVEL: 'info', CHANGE_FEED_POLL_MS: '200' });
 });
 afterAll(async () => {
   await gateway?.stop();
-  await ts?.drop();
 });
 
 const ok = (args: string[]) => runCliJson(args, env);

@@ -13,22 +13,23 @@ import { hashToken } from '../../src/tokens/token-format.js';
 import { loadConfig } from '../../src/config/load.js';
 import { startSampleUpstream } from '../../src/sample-upstream/server.js';
 import { Redis } from 'ioredis';
-import { seedUser, TEST_ACTOR, type SeededUser } from '../helpers/fixtures.js';
+import { seedUser, TEST_ACTOR } from '../helpers/fixtures.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/processes.js';
 import { SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-server.js';
-import { createTestStore, TEST_DB, type TestStore } from '../helpers/test-store.js';
+import { TEST_DB } from '../helpers/test-store.js';
+import { useGateway } from '../helpers/use-gateway.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const TRIES = 100;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
 
-let ts: TestStore;
+const prefix = uniquePrefix(`fleet-${TEST_DB}`);
+// The store, alice, and the Redis keys under `prefix` cleared at the end; the gateways are processes.
+const { ts, users: { alice } } = useGateway({ gateway: false, users: { alice: {} }, redisPrefix: prefix });
 let sample: Awaited<ReturnType<typeof startSampleUpstream>>;
 let a: GatewayProcess;
 let b: GatewayProcess;
-let alice: SeededUser;
 let writer: EvictionPublisher;
-const prefix = uniquePrefix(`fleet-${TEST_DB}`);
 const identitySecret = randomBytes(32).toString('base64url');
 
 function status(base: string, token: string): Promise<number> {
@@ -51,7 +52,6 @@ async function until(base: string, token: string, want: number, ms = 5000): Prom
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
 beforeAll(async () => {
-  ts = await createTestStore();
   sample = await startSampleUpstream({ identitySecret, issuer: 'gatehouse', audience: 'gatehouse-upstream' });
   const env = {
     DATABASE_URL: ts.url,
@@ -63,7 +63,6 @@ beforeAll(async () => {
     CHANGE_FEED_POLL_MS: '60000',
   };
   [a, b] = await Promise.all([startGatewayProcess(env), startGatewayProcess(env)]);
-  alice = await seedUser(ts.store);
   // This test process writes as the CLI does with REDIS_URL set: commit, then publish.
   writer = publishStoreEvictions(ts.store, loadConfig({ NODE_ENV: 'test', REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: prefix }).redis);
 }, 60_000);
@@ -72,12 +71,7 @@ afterAll(async () => {
   await writer?.close();
   await Promise.all([a?.stop(), b?.stop()]);
   await sample?.close();
-  const r = new Redis(SHARED_REDIS_URL);
-  const keys = await r.keys(`${prefix}*`);
-  if (keys.length) await r.del(...keys);
-  r.disconnect();
   agent.destroy();
-  await ts?.drop();
 });
 
 describe('two gateway processes sharing Redis and the store', () => {

@@ -1,18 +1,14 @@
 // `gatehouse client ...` as operators run it: a real child process against the real store.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../src/tokens/token-format.js';
 import { runCli, runCliJson } from '../helpers/processes.js';
-import { createTestStore, type TestStore } from '../helpers/test-store.js';
+import { useGateway } from '../helpers/use-gateway.js';
 
-let ts: TestStore;
+const { ts } = useGateway({ gateway: false });
 let env: Record<string, string>;
 
-beforeAll(async () => {
-  ts = await createTestStore();
+beforeAll(() => {
   env = { DATABASE_URL: ts.url, NODE_ENV: 'development', LOG_LEVEL: 'warn' };
-});
-afterAll(async () => {
-  await ts?.drop();
 });
 
 const ok = (args: string[]) => runCliJson(args, env);

@@ -8,18 +8,29 @@ import { hashToken } from '../../src/tokens/token-format.js';
 import type { Store } from '../../src/store/index.js';
 import { seedOrganization, seedUser, TEST_ACTOR, type SeededUser } from '../helpers/fixtures.js';
 import { startOwnRedis, uniquePrefix, type OwnRedis } from '../helpers/redis-server.js';
-import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import { createTestStore, type TestStore } from '../helpers/test-store.js';
+import { useGateway } from '../helpers/use-gateway.js';
 
 const POLL_MS = 200;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 
 let own: OwnRedis;
-let ts: TestStore;
-let writer: Store;
-let gw: TestGateway;
-let valid: SeededUser[];
 const prefix = uniquePrefix('outage');
+// A redis-server of the test's own: up before the gateway (these hooks are registered before
+// useGateway's), stopped once the gateway has closed.
+beforeAll(async () => {
+  own = await startOwnRedis();
+});
+afterAll(async () => {
+  await own?.stop();
+});
+const { ts, gw, reopen } = useGateway({
+  overrides: () => ({
+    cache: { l1MaxEntries: 1000, l1TtlMs: 150, negativeTtlMs: 100, staleMaxMs: 0 },
+    redis: { url: own.url, keyPrefix: prefix, commandTimeoutMs: 100, probeIntervalMs: 100, tombstoneMs: 500 },
+  }),
+});
+let writer: Store;
+let valid: SeededUser[];
 
 function status(token: string): Promise<number> {
   return new Promise((resolve) => {
@@ -78,29 +89,15 @@ function load(watched: string) {
 }
 
 beforeAll(async () => {
-  own = await startOwnRedis();
-  ts = await createTestStore();
   // A second connection to the store and no Redis: the CLI run without REDIS_URL.
-  writer = ts.reopen();
-  gw = await startTestGateway({
-    store: ts.store,
-    storeUrl: ts.url,
-    overrides: {
-      cache: { l1MaxEntries: 1000, l1TtlMs: 150, negativeTtlMs: 100, staleMaxMs: 0 },
-      redis: { url: own.url, keyPrefix: prefix, commandTimeoutMs: 100, probeIntervalMs: 100, tombstoneMs: 500 },
-    },
-  });
+  writer = reopen();
   const org = (await seedOrganization(ts.store)).name;
   valid = [];
   for (let i = 0; i < 3; i++) valid.push(await seedUser(ts.store, { org }));
   await until(async () => (await readyz()).redis === 'up');
 }, 30_000);
 
-afterAll(async () => {
-  await gw?.close();
-  await writer?.close();
-  await ts?.drop();
-  await own?.stop();
+afterAll(() => {
   agent.destroy();
 });
 

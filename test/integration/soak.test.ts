@@ -5,11 +5,11 @@
 // revocation is older than the propagation bound, no 5xx, and the heap stays flat.
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedUser, type SeededUser } from '../helpers/fixtures.js';
+import { seedUser } from '../helpers/fixtures.js';
 import { SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-server.js';
-import { givePassword, signIn, type SignedIn } from '../helpers/settings-client.js';
-import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import { createTestStore, TEST_DB, type TestStore } from '../helpers/test-store.js';
+import type { TestGateway } from '../helpers/test-gateway.js';
+import { TEST_DB } from '../helpers/test-store.js';
+import { useGateway } from '../helpers/use-gateway.js';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 10);
 /** A change made through one instance is seen by every instance within this (eviction channel, else the change-feed poll). */
@@ -18,24 +18,21 @@ const VALID_WORKERS = 4;
 const CHURN_WORKERS = 2;
 const HEAP_GROWTH_MB = 40;
 
-let ts: TestStore;
+const shared = { redis: { url: SHARED_REDIS_URL, keyPrefix: uniquePrefix('soak') }, abuse: { failuresPerIp: 0, failuresPerToken: 0, windowSeconds: 60, tokenRequestsPerSecond: 0 } };
+// Two gateways: the default one (the owner's settings session is on it) and one on its own store connection.
+const { ts, gw, users: { owner }, sessions: { owner: session }, startGateway } = useGateway({
+  overrides: shared,
+  users: { owner: { signIn: true } },
+  redisPrefix: shared.redis.keyPrefix,
+});
 let gws: TestGateway[] = [];
-let owner: SeededUser;
-let session: SignedIn;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
 
 beforeAll(async () => {
-  ts = await createTestStore();
-  const shared = { redis: { url: SHARED_REDIS_URL, keyPrefix: uniquePrefix('soak') }, abuse: { failuresPerIp: 0, failuresPerToken: 0, windowSeconds: 60, tokenRequestsPerSecond: 0 } };
-  gws = [await startTestGateway({ store: ts.store, storeUrl: ts.url, overrides: shared }), await startTestGateway({ store: ts.reopen(), storeUrl: ts.url, overrides: shared })];
-  owner = await seedUser(ts.store);
-  await givePassword(ts.store, owner.userId);
-  session = await signIn(gws[0]!.url, owner.login);
+  gws = [gw, await startGateway({ overrides: shared, ownConnection: true })];
 });
-afterAll(async () => {
+afterAll(() => {
   agent.destroy();
-  for (const g of gws) await g.close();
-  await ts?.drop();
 });
 
 function call(base: string, token: string): Promise<number> {

@@ -8,14 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSampleUpstream } from '../../src/sample-upstream/server.js';
-import { seedUser, TEST_ACTOR, type SeededUser } from '../helpers/fixtures.js';
+import { TEST_ACTOR } from '../helpers/fixtures.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/processes.js';
-import { createTestStore, type TestStore } from '../helpers/test-store.js';
+import { useGateway } from '../helpers/use-gateway.js';
 
-let ts: TestStore;
+// The store and alice; the gateway is a supervisor process and its workers.
+const { ts, users: { alice } } = useGateway({ gateway: false, users: { alice: {} } });
 let sample: Awaited<ReturnType<typeof startSampleUpstream>>;
 let gw: GatewayProcess;
-let alice: SeededUser;
 
 /** One request on a new connection (cluster hands out connections, not requests). */
 function status(token: string): Promise<number> {
@@ -47,8 +47,6 @@ async function until(check: () => boolean, ms = 15_000): Promise<void> {
 }
 
 beforeAll(async () => {
-  ts = await createTestStore();
-  alice = await seedUser(ts.store);
   const identitySecret = randomBytes(32).toString('base64url');
   sample = await startSampleUpstream({ identitySecret, issuer: 'gatehouse', audience: 'gatehouse-upstream' });
   const keyFile = join(mkdtempSync(join(tmpdir(), 'gatehouse-workers-')), 'oauth.pem');
@@ -67,7 +65,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await gw?.stop();
   await sample?.close();
-  await ts?.drop();
 });
 
 describe('a gateway with two workers', () => {
