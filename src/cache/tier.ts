@@ -1,4 +1,5 @@
 // cache/: the shape of a shared cache tier between L1 and the store (L2: Redis, cache/l2-redis.ts).
+import type { CacheTier } from '../observability/labels.js';
 import type { Cached } from './l1.js';
 
 export interface SharedCacheTier {
@@ -10,4 +11,12 @@ export interface SharedCacheTier {
   invalidate(keys: readonly string[]): Promise<void>;
 }
 
-export type Tier = 'l1' | 'l2' | 'store';
+/** Which tier answered: one of the access log's and the metrics' fixed values. */
+export type Tier = CacheTier;
+
+const DEPTH: Record<Tier, number> = { l1: 0, l2: 1, store: 2 };
+
+/** The deepest tier among several look-ups: what the access log reports. */
+export function deepest(a: Tier, b: Tier): Tier {
+  return DEPTH[a] >= DEPTH[b] ? a : b;
+}

@@ -35,7 +35,7 @@ describe('cache tiers with Redis unreachable', () => {
     while (tiers.redisState() !== 'down' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(tiers.redisState()).toBe('down');
     const org = await store.admin.createOrganization({ actor: 't' }, 'Acme');
-    const r = await tiers.records.organization(org.id);
+    const r = await tiers.recordReader.organization(org.id);
     expect(r).toMatchObject({ tier: 'store', value: { name: 'Acme' } });
     expect(logs.some((l) => l.includes('redis unavailable'))).toBe(true);
     expect(logs.join('\n')).not.toContain(PASSWORD);

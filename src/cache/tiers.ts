@@ -9,13 +9,14 @@ import { openEvictionChannel, type EvictionChannel } from './eviction-channel.js
 import { L1Cache } from './l1.js';
 import { LegacyOrgKeyForms } from './legacy-org-keys.js';
 import { createRedisClient, describeRedis, redisConfigured, RedisTier, type RedisClient, type RedisState } from './l2-redis.js';
-import { Records } from './records.js';
+import { RecordReader } from './record-reader.js';
 import { TieredResolver } from './resolver.js';
 
 export interface CacheTiers {
   l1: L1Cache;
   resolver: TieredResolver;
-  records: Records;
+  /** The read side of the credential records, through L1 → L2 → store. */
+  recordReader: RecordReader;
   follower: ChangeFollower;
   /** For /readyz: `disabled` when no Redis is configured. */
   redisState(): RedisState | 'disabled';
@@ -95,7 +96,7 @@ export async function openCacheTiers(config: Config, store: Store, logger: Logge
   return {
     l1,
     resolver,
-    records: new Records(resolver, readModel, legacyOrgKeys),
+    recordReader: new RecordReader(resolver, readModel, legacyOrgKeys),
     follower,
     redisState: () => l2?.state ?? 'disabled',
     redis: clients[0],

@@ -1,7 +1,8 @@
 // credentials/: the user API token — shape check, resolve (token → user → roles), judge.
 // Extraction lives in extract-rest.ts (and the SOAP carriers); the rules in policy/.
 // /!\ Hot path.
-import { deepest, type Records } from '../cache/records.js';
+import type { RecordReader } from '../cache/record-reader.js';
+import { deepest } from '../cache/tier.js';
 import { CredentialMalformed, CredentialUnknown, type GatehouseError } from '../outcomes/errors.js';
 import { effectiveExpiry, judgeUserToken } from '../policy/user-token.js';
 import type { Authenticated } from './principal.js';
@@ -9,7 +10,7 @@ import { checkTokenShape, hashToken } from '../tokens/token-format.js';
 
 export async function authenticateApiToken(
   secret: string,
-  records: Records,
+  records: RecordReader,
   now: number = Date.now(),
 ): Promise<Authenticated | GatehouseError> {
   // Shape: length, alphabet, prefix, checksum — no I/O for garbage

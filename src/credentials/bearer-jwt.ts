@@ -3,19 +3,18 @@
 // tiers under its own key (`grant:<id>`, evicted when revoked), then the user and roles; the rules
 // (grant in force, user enabled with API, scope vs method) live in policy/oauth-token.ts.
 // /!\ Hot path.
-import { deepest, type Records } from '../cache/records.js';
-import type { AccessTokenClaims, VerifyOutcome } from '../oauth/access-token.js';
+import type { RecordReader } from '../cache/record-reader.js';
+import { deepest } from '../cache/tier.js';
 import { AccessTokenInvalid, type GatehouseError } from '../outcomes/errors.js';
 import { judgeOAuthToken } from '../policy/oauth-token.js';
 import type { Authenticated } from './principal.js';
-
-export type AccessTokenVerifier = (token: string) => VerifyOutcome;
+import type { AccessTokenClaims, AccessTokenVerifier } from '../tokens/access-token-format.js';
 
 export async function authenticateBearerJwt(
   token: string,
   method: string,
   verify: AccessTokenVerifier,
-  records: Records,
+  records: RecordReader,
 ): Promise<(Authenticated & { claims: AccessTokenClaims }) | GatehouseError> {
   // Verify locally: no I/O for a forged, expired or foreign token
   const verified = verify(token);

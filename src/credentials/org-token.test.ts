@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { describe, expect, it, vi } from 'vitest';
 import { L1Cache } from '../cache/l1.js';
 import { LegacyOrgKeyForms } from '../cache/legacy-org-keys.js';
-import { Records } from '../cache/records.js';
+import { RecordReader } from '../cache/record-reader.js';
 import { TieredResolver } from '../cache/resolver.js';
 import { GatehouseError } from '../outcomes/errors.js';
 import type { GatewayStore } from '../store/gateway-store.js';
@@ -57,7 +57,7 @@ describe('authenticateOrgToken: legacy organization keys', () => {
   const GUID = 'a1b2c3d4-e5f6-4789-9abc-def012345678';
   const TOKEN64 = 'k9'.repeat(32);
 
-  /** Records over an L1 and a store that only record what they were asked. */
+  /** A record reader over an L1 and a store that only record what they were asked. */
   function recordsWith(imported: LegacyOrgKeyForm[]) {
     const reads: { op: string; args: unknown[] }[] = [];
     const store = new Proxy({} as GatewayStore, {
@@ -69,7 +69,7 @@ describe('authenticateOrgToken: legacy organization keys', () => {
     const l1 = new L1Cache({ maxEntries: 100, ttlMs: 60_000, negativeTtlMs: 60_000 });
     const l1Reads = vi.spyOn(l1, 'get');
     const forms = new LegacyOrgKeyForms(() => store.legacyOrgKeyForms());
-    const records = new Records(new TieredResolver(l1), store, forms);
+    const records = new RecordReader(new TieredResolver(l1), store, forms);
     const call = (secret: string) => authenticateOrgToken({ carrier: 'organizationKey', secret, loginName: L }, 5, records);
     return { reads, l1Reads, forms, call };
   }

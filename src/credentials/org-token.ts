@@ -6,7 +6,8 @@
 // records, same rules; see checkOrgKeyShape for when such a key is worth a look-up.
 // /!\ Hot path.
 import type { IncomingHttpHeaders } from 'node:http';
-import { deepest, type Records } from '../cache/records.js';
+import type { RecordReader } from '../cache/record-reader.js';
+import { deepest } from '../cache/tier.js';
 import {
   CredentialConflict,
   CredentialMalformed,
@@ -74,7 +75,7 @@ export interface OrgTokenOutcome {
 }
 
 /** Shape check → token → organization → version and flag → acting user → roles, each judged as soon as it is known. */
-export async function authenticateOrgToken(presented: PresentedOrgToken, version: number | 'soap', records: Records): Promise<OrgTokenOutcome> {
+export async function authenticateOrgToken(presented: PresentedOrgToken, version: number | 'soap', records: RecordReader): Promise<OrgTokenOutcome> {
   // Shape: prefix, alphabet, checksum, or a legacy form of which keys are imported — no I/O for garbage
   const shape = checkOrgKeyShape(presented.secret, records.legacyOrgKeys);
   if (!shape.ok) return { result: shape.reason === 'kind' ? new CredentialUnknown() : new CredentialMalformed() };
@@ -102,18 +103,4 @@ export async function authenticateOrgToken(presented: PresentedOrgToken, version
     result: { principal: { authKind: 'org-token', tokenId: token.value.id, userId: u.id, organizationId, loginName: u.loginName }, tier },
     organizationId,
   };
-}
-
-/**
- * The SOAP carrier of an organization token (header element or legacy authorizationXml), once the
- * deployment allows them on SOAP: the same checks as REST (imported legacy keys included), without
- * the REST version fence.
- */
-export async function authenticateSoapOrgToken(
-  cred: { secret: string; organizationKey?: string; userLoginName?: string },
-  records: Records,
-): Promise<Authenticated | GatehouseError> {
-  const loginName = cred.userLoginName?.trim();
-  if (!loginName) return new OrgTokenLoginMissing();
-  return (await authenticateOrgToken({ carrier: 'organizationKey', secret: cred.secret, loginName }, 'soap', records)).result;
 }

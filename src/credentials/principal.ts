@@ -1,8 +1,9 @@
 // credentials/: who a verified call acts as. This is what the upstream is told (X-Gatehouse-Identity)
 // and what the access log records — never the secret.
 import type { Tier } from '../cache/tier.js';
+import type { AuthKind } from '../observability/labels.js';
 
-export type AuthKind = 'api-token' | 'org-token' | 'oauth';
+export type { AuthKind };
 
 export interface Principal {
   authKind: AuthKind;

@@ -3,24 +3,14 @@
 // /!\ Hot path (verify).
 import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import { ACCESS_TOKEN_TYPE, type AccessTokenClaims, type VerifyOutcome } from '../tokens/access-token-format.js';
 import type { SigningKeys } from './keys.js';
 
-export const ACCESS_TOKEN_TYPE = 'at+jwt';
+// The token's format (claims, typ, the shape test) is on the ground floor, where the edge reads it too.
+export { ACCESS_TOKEN_TYPE, looksLikeJwt, type AccessTokenClaims, type VerifyOutcome } from '../tokens/access-token-format.js';
+
 /** Allowed clock skew between instances when checking exp/nbf/iat. */
 export const LEEWAY_SECONDS = 30;
-
-export interface AccessTokenClaims {
-  iss: string;
-  aud: string;
-  sub: string;
-  client_id: string;
-  scope: string;
-  jti: string;
-  iat: number;
-  exp: number;
-  /** The grant this token was issued under: the edge checks it is still in force. */
-  grant_id: string;
-}
 
 export interface AccessTokenSettings {
   issuer: () => string;
@@ -41,13 +31,6 @@ export function signAccessToken(keys: SigningKeys, s: AccessTokenSettings, t: { 
     expiresIn: s.ttlSeconds,
   });
 }
-
-/** A compact JWS: three base64url parts, header first. Gatehouse opaque tokens never look like this. */
-export function looksLikeJwt(value: string): boolean {
-  return value.startsWith('eyJ') && value.split('.').length === 3;
-}
-
-export type VerifyOutcome = { ok: true; claims: AccessTokenClaims } | { ok: false; reason: 'malformed' | 'expired' | 'invalid' };
 
 /** Signature (by kid, ES256/RS256 only — never `none` or HMAC), typ, iss, aud, exp with leeway. */
 export function verifyAccessToken(keys: SigningKeys, s: AccessTokenSettings, token: string, now = Date.now()): VerifyOutcome {

@@ -3,10 +3,10 @@
 // `createOAuth` is the one way in; app.ts mounts its routes and hands its verifier to the gateways.
 import type { Router } from 'express';
 import type { Config } from '../config/schema.js';
-import type { AccessTokenVerifier } from '../credentials/bearer-jwt.js';
 import type { Logger } from '../observability/logger.js';
 import { sessionStoreFor } from '../settings/index.js';
 import type { Store } from '../store/index.js';
+import type { AccessTokenVerifier } from '../tokens/access-token-format.js';
 import { verifyAccessToken, type AccessTokenSettings } from './access-token.js';
 import { loadSigningKeys, type SigningKeys } from './keys.js';
 import { OAuthStore } from './oauth-store.js';

@@ -1,8 +1,7 @@
 // observability/: what happens when a response is done — one JSON access line and the request
 // metrics, both from the fields the pipeline collected on the request's context as it went.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Tier } from '../cache/tier.js';
-import type { AuthKind } from '../credentials/principal.js';
+import type { AuthKind, CacheTier } from './labels.js';
 import type { Logger } from './logger.js';
 import { authOutcomes, authReason, cacheLookups, httpDuration, httpRequests } from './metrics.js';
 
@@ -22,7 +21,7 @@ export interface RequestContext {
   userId?: string;
   organizationId?: string;
   upstream?: string;
-  cacheTier?: Tier;
+  cacheTier?: CacheTier;
   errorCode?: string;
 }
 

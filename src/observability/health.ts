@@ -2,7 +2,6 @@
 // not draining, store reachable, migrations applied). Both cheap: the store probe is shared by
 // concurrent callers and remembered for a second.
 import { Router } from 'express';
-import type { Store } from '../store/index.js';
 
 const PROBE_TTL_MS = 1000;
 const PROBE_TIMEOUT_MS = 2000;
@@ -11,7 +10,14 @@ export interface Readiness {
   draining: boolean;
 }
 
-export function healthRoutes(store: Store, readiness: Readiness, redisState: () => string = () => 'disabled'): Router {
+/** What readiness asks of the store (the Store has it; named here so observability imports no floor above it). */
+export interface StoreProbe {
+  ping(): Promise<void>;
+  /** Names of the migrations not yet applied. */
+  pendingMigrations(): Promise<readonly string[]>;
+}
+
+export function healthRoutes(store: StoreProbe, readiness: Readiness, redisState: () => string = () => 'disabled'): Router {
   let last: { at: number; result: Promise<Record<string, unknown>> } | undefined;
   const probe = async (): Promise<Record<string, unknown>> => {
     try {

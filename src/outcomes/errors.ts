@@ -164,13 +164,6 @@ export class ActingUserDisabled extends GatehouseError {
     super('The user named in userLoginName is disabled.');
   }
 }
-export class OrgTokenSoapRefused extends GatehouseError {
-  readonly code = 'OrgTokenSoapRefused';
-  readonly status = 403;
-  constructor() {
-    super('Organization tokens are not accepted on the SOAP API. Use a user API token.');
-  }
-}
 
 // --- OAuth access tokens (RFC 6750 §3.1: the error goes in WWW-Authenticate too) ----------------
 

@@ -41,8 +41,8 @@ export interface AbuseLimits {
   check(ip: string, secret: string | undefined): TooManyFailedAttempts | undefined;
   /** After a refusal: counts it when it is a failed authentication (before the answer goes out). */
   refused(err: GatehouseError, ip: string, secret: string | undefined): Promise<void>;
-  /** After a success: a 429 when the token's request rate is exhausted. */
-  consumeRequest(tokenId: string): Promise<RateLimited | undefined>;
+  /** After a success: a 429 when the token's request rate is exhausted; undefined at once (nothing to await) when no rate is set. */
+  consumeRequest(tokenId: string): Promise<RateLimited | undefined> | undefined;
 }
 
 /**
@@ -170,6 +170,19 @@ export function createAbuseLimits(opts: AbuseLimitOptions): AbuseLimits {
     }
   };
 
+  /** One request of the token's rate; the 429 once it is exhausted. */
+  const consume = async (current: RateLimiterAbstract, tokenId: string): Promise<RateLimited | undefined> => {
+    try {
+      await current.consume(tokenId);
+      return undefined;
+    } catch (e) {
+      // Rejected with a RateLimiterRes when the rate is exhausted, with an Error when the store failed
+      if (e instanceof Error) return undefined;
+      abuseRefusals.inc({ limit: 'token-rate' });
+      return new RateLimited(secondsToWait((e as RateLimiterRes).msBeforeNext));
+    }
+  };
+
   return {
     check(ip, secret) {
       const address = blocks.ip.retryAfter(ip);
@@ -184,17 +197,8 @@ export function createAbuseLimits(opts: AbuseLimitOptions): AbuseLimits {
       if (!FAILED_AUTHENTICATION.has(err.code)) return;
       await Promise.all([count('ip', ip), secret ? count('hint', tokenHint(secret)) : undefined]);
     },
-    async consumeRequest(tokenId) {
-      if (!byToken) return undefined;
-      try {
-        await byToken().consume(tokenId);
-        return undefined;
-      } catch (e) {
-        // Rejected with a RateLimiterRes when the rate is exhausted, with an Error when the store failed
-        if (e instanceof Error) return undefined;
-        abuseRefusals.inc({ limit: 'token-rate' });
-        return new RateLimited(secondsToWait((e as RateLimiterRes).msBeforeNext));
-      }
+    consumeRequest(tokenId) {
+      return byToken ? consume(byToken(), tokenId) : undefined;
     },
   };
 }

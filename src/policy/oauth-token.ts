@@ -1,9 +1,9 @@
 // policy/: may this OAuth access token (already verified: signature, typ, iss, aud, exp) make this
 // call? Pure over the resolved grant, user and roles (DESIGN.md §3.4); returns the refusal as a
 // value (null = allowed). Order: a revoked grant is 401 before anything about the user is said.
-import type { AccessTokenClaims } from '../oauth/access-token.js';
 import { AccessTokenInvalid, PermissionDenied, ScopeInsufficient, UserDisabled, type GatehouseError } from '../outcomes/errors.js';
 import type { GrantRecord, RoleRecord, UserRecord } from '../store/records.js';
+import type { AccessTokenClaims } from '../tokens/access-token-format.js';
 import { effectivePermission } from './permission.js';
 import { API_PERMISSION } from './user-token.js';
 

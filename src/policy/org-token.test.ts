@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OrgApiTokenRecord, OrganizationRecord, RoleRecord, UserRecord } from '../store/records.js';
-import { judgeActingUser, judgeOrgTokenCall, judgeOrgTokenManagement, judgeOrgTokenOnSoap } from './org-token.js';
+import { judgeActingUser, judgeOrgTokenCall, judgeOrgTokenManagement } from './org-token.js';
 
 const token = (over: Partial<OrgApiTokenRecord> = {}): OrgApiTokenRecord => ({ id: 'ot1', organizationId: 'o1', name: 'Legacy', hint: 'gto_…abcd', enabled: true, ...over });
 const org = (flags: string[] = ['OrganizationApiToken'], id = 'o1'): OrganizationRecord => ({ id, name: 'Acme', featureFlags: flags });
@@ -63,12 +63,5 @@ describe('judgeOrgTokenManagement', () => {
   ])('%s', (_name, facts, expected) => {
     const v = judgeOrgTokenManagement(facts);
     expect(v.allowed ? null : v.reason).toBe(expected);
-  });
-});
-
-describe('judgeOrgTokenOnSoap', () => {
-  it('refuses unless the deployment allows it', () => {
-    expect(judgeOrgTokenOnSoap(false)?.status).toBe(403);
-    expect(judgeOrgTokenOnSoap(true)).toBeNull();
   });
 });

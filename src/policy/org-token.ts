@@ -8,7 +8,6 @@ import {
   CredentialRevoked,
   CredentialUnknown,
   FeatureFlagMissing,
-  OrgTokenSoapRefused,
   PermissionDenied,
   VersionNotAllowed,
   type GatehouseError,
@@ -63,11 +62,6 @@ export function judgeActingUser({ organizationId, user, roles }: ActingUserFacts
   const own = roles.filter((r) => r.organizationId === organizationId);
   if (effectivePermission(own, API_PERMISSION) !== 'allowed') return new PermissionDenied();
   return null;
-}
-
-/** SOAP takes organization tokens only when the deployment allows it (legacy migrations). */
-export function judgeOrgTokenOnSoap(allowSoap: boolean): GatehouseError | null {
-  return allowSoap ? null : new OrgTokenSoapRefused();
 }
 
 /** Why a user may not manage organization tokens; what the settings page shows beside the disabled section. */

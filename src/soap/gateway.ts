@@ -1,25 +1,21 @@
 // soap/: the SOAP surface, read top to bottom:
 //   ?wsdl → media type → stream the preamble (extract) → envelope/operation/action checks against
-//   the contract read from the served WSDL → shape → resolve → policy (the same
-//   authenticateApiToken and rules as REST) → forward the edited preamble plus the untouched rest,
-//   with X-Gatehouse-Identity.
+//   the contract read from the served WSDL → the credential's kind → the authenticated-call step
+//   REST uses too (pipeline/authenticate-call.ts: abuse limits, shape, resolve, policy, rate,
+//   context, last used, identity) → forward the edited preamble plus the untouched rest, with
+//   X-Gatehouse-Identity.
 // A refusal of a call to a known operation is answered as the platform answers: HTTP 200 and the
 // operation's result string with baseResult `failed` (api-result.ts), unless the operator chose
 // `soap.refusals: "fault"`; a message that is no such call gets a SOAP Fault (faults.ts).
 // /!\ Hot path.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Records } from '../cache/records.js';
-import { StoreReadFailed } from '../cache/resolver.js';
-import { authenticateApiToken } from '../credentials/api-token.js';
-import { authenticateBearerJwt, type AccessTokenVerifier } from '../credentials/bearer-jwt.js';
-import { looksLikeJwt } from '../oauth/access-token.js';
-import type { Authenticated, Principal } from '../credentials/principal.js';
-import { TOKEN_PREFIXES } from '../tokens/token-format.js';
 import type { RequestContext } from '../observability/access-log.js';
 import type { Logger } from '../observability/logger.js';
-import { CredentialConflict, CredentialMalformed, CredentialMissing, CredentialUnknown, GatehouseError, InternalError, StoreUnavailable } from '../outcomes/errors.js';
-import type { AbuseLimits } from '../pipeline/abuse.js';
+import { CredentialConflict, CredentialMalformed, CredentialMissing, GatehouseError, InternalError, OrgTokenLoginMissing } from '../outcomes/errors.js';
+import type { AuthenticateCall, PresentedCall } from '../pipeline/authenticate-call.js';
 import type { Forwarder } from '../proxy/forward.js';
+import { looksLikeJwt } from '../tokens/access-token-format.js';
+import { TOKEN_PREFIXES } from '../tokens/token-format.js';
 import { sendApiResultRefusal } from './api-result.js';
 import type { OperationContract, ServiceContract } from './contract.js';
 import { MethodNotAllowed, NotSoapEnvelope, OperationUnknown, OrgTokenNotAllowed, PasswordDigestUnsupported, SoapActionMismatch } from './errors.js';
@@ -31,15 +27,12 @@ import { isWsdlQuery, type wsdlServer } from './wsdl.js';
 /** `soap.refusals`: the platform's failure form (default), or SOAP Faults for every refusal. */
 export type SoapRefusalStyle = 'apiResult' | 'fault';
 
-/** Organization-token authentication for SOAP: the single hook the org-token work plugs into. */
-export type OrgTokenAuthenticator = (cred: { secret: string; organizationKey?: string; userLoginName?: string }, records: Records) => Promise<Authenticated | GatehouseError>;
-
 export interface SoapGatewayDeps {
   limits: ScanLimits;
-  records: Records;
   forward: Forwarder;
   upstream: string;
-  signIdentity: (p: Principal) => string;
+  /** The authenticated-call step shared with REST (pipeline/authenticate-call.ts). */
+  authenticate: AuthenticateCall;
   serveWsdl: ReturnType<typeof wsdlServer>;
   /** The contract of the WSDL being served (it may be refreshed from the upstream). */
   contract: () => ServiceContract;
@@ -47,16 +40,6 @@ export interface SoapGatewayDeps {
   logger: Logger;
   /** `orgTokens.allowSoap`: organization tokens are refused on SOAP unless the deployment allows them. */
   allowOrgTokens: boolean;
-  /** Wired in once organization tokens exist; until then an allowed org token is still refused. */
-  authenticateOrgToken?: OrgTokenAuthenticator;
-  /** OAuth access tokens in the SOAP token element; absent = not accepted. */
-  verifyAccessToken?: AccessTokenVerifier;
-  /** Failed-authentication limits and the per-token rate (pipeline/abuse.ts), shared with REST. */
-  abuse?: AbuseLimits;
-  /** The client address (proxy/client-ip.ts); default the peer address. */
-  clientIp?: (req: IncomingMessage) => string;
-  /** The credential's "last used", as on REST (memory only on this path). */
-  recordUse?: (principal: Principal, ip: string | undefined) => void;
 }
 
 /** First match wins: the SOAP header element, then WS-Security, then authorizationXml. */
@@ -95,31 +78,31 @@ export function refusedBeforeBody(req: IncomingMessage): boolean {
   return readSoapRequestHead(req.headers) instanceof GatehouseError;
 }
 
-export function soapGateway(deps: SoapGatewayDeps) {
-  async function authenticate(cred: FoundCredential): Promise<Authenticated | GatehouseError> {
-    if (cred.unsupportedPasswordType) return new PasswordDigestUnsupported();
-    if (cred.malformed) return new CredentialMalformed('The credential parameter is not a well-formed <authorization> element.');
-    const secret = secretOf(cred);
-    // Organization token (deprecated): refused on SOAP unless the deployment allows it
-    if (cred.organizationKey || secret.startsWith(TOKEN_PREFIXES.organization)) {
-      if (!deps.allowOrgTokens || !deps.authenticateOrgToken) return new OrgTokenNotAllowed();
-      return deps.authenticateOrgToken({ secret, organizationKey: cred.organizationKey, userLoginName: cred.userLoginName }, deps.records);
-    }
-    if (cred.apiToken === undefined) return new CredentialMissing();
-    // An OAuth access token in the token element: the same edge check as REST; SOAP calls are POSTs.
-    if (deps.verifyAccessToken && looksLikeJwt(cred.apiToken)) return authenticateBearerJwt(cred.apiToken, 'POST', deps.verifyAccessToken, deps.records);
-    const outcome = await authenticateApiToken(cred.apiToken, deps.records);
-    // WS-Security: the Username must name the token's user
-    if (
-      !(outcome instanceof GatehouseError) &&
-      cred.carrier === 'ws-security' &&
-      cred.userLoginName?.toLowerCase() !== outcome.principal.loginName.toLowerCase()
-    ) {
-      return new CredentialUnknown();
-    }
-    return outcome;
+/**
+ * The credential of a SOAP message as the authenticated-call step takes it: its kind, and the
+ * refusals that belong to the SOAP carriers (a digest password, a malformed authorization element,
+ * an organization token where the deployment does not take them, a login name missing).
+ */
+export function presentedCall(cred: FoundCredential, allowOrgTokens: boolean): PresentedCall {
+  const secret = secretOf(cred);
+  const hint = secret || undefined;
+  const version = 'soap';
+  if (cred.unsupportedPasswordType) return { kind: 'api-token', token: new PasswordDigestUnsupported(), loginName: undefined, hint, version };
+  if (cred.malformed) return { kind: 'none', token: new CredentialMalformed('The credential parameter is not a well-formed <authorization> element.'), hint, version };
+  // Organization token (deprecated): refused on SOAP unless the deployment allows it
+  if (cred.organizationKey || secret.startsWith(TOKEN_PREFIXES.organization)) {
+    if (!allowOrgTokens) return { kind: 'org-token', token: new OrgTokenNotAllowed(), hint, version };
+    const loginName = cred.userLoginName?.trim();
+    return { kind: 'org-token', token: loginName ? { carrier: 'organizationKey', secret, loginName } : new OrgTokenLoginMissing(), hint, version };
   }
+  if (cred.apiToken === undefined) return { kind: 'none', token: new CredentialMissing(), hint, version };
+  // An OAuth access token in the token element: the same edge check as REST (SOAP calls are POSTs)
+  if (looksLikeJwt(cred.apiToken)) return { kind: 'oauth', token: cred.apiToken, hint, version };
+  // WS-Security: the Username must name the token's user (none named is a mismatch)
+  return { kind: 'api-token', token: cred.apiToken, loginName: cred.carrier === 'ws-security' ? (cred.userLoginName ?? '') : undefined, hint, version };
+}
 
+export function soapGateway(deps: SoapGatewayDeps) {
   // Nothing may escape as an unhandled rejection: an unexpected throw is an InternalError Fault.
   return async function handleSoap(req: IncomingMessage, res: ServerResponse, ctx: RequestContext, path: string, query: string): Promise<void> {
     try {
@@ -183,39 +166,13 @@ export function soapGateway(deps: SoapGatewayDeps) {
     const cred = pickCredential(scan.credentials);
     if (cred instanceof GatehouseError) return refuse(cred);
 
-    // Shape check, resolve, judge (an operation without a credential parameter, GetVersion_v1, is public: whatever it carries is cut, not judged)
+    // Authenticate the call (an operation without a credential parameter, GetVersion_v1, is public: whatever it carries is cut, not judged)
     let identity: string | undefined;
     if (called.credentialParameter) {
       if (!cred) return refuse(new CredentialMissing());
-      // Abuse limits: checked before resolving, counted on refusal (the same module as REST)
-      const ip = deps.clientIp?.(req) ?? req.socket.remoteAddress ?? 'unknown';
-      const secret = secretOf(cred) || undefined;
-      const blocked = deps.abuse?.check(ip, secret);
-      if (blocked) return refuse(blocked);
-      let outcome;
-      try {
-        outcome = await authenticate(cred);
-      } catch (e) {
-        if (e instanceof StoreReadFailed) {
-          deps.logger.error('store read failed', { requestId: ctx.requestId, error: (e.cause as Error)?.message });
-          return refuse(new StoreUnavailable());
-        }
-        deps.logger.error('unexpected error in the SOAP pipeline', { requestId: ctx.requestId, error: (e as Error).message });
-        return refuse(new InternalError());
-      }
-      if (outcome instanceof GatehouseError) {
-        await deps.abuse?.refused(outcome, ip, secret);
-        return refuse(outcome);
-      }
-      const limited = await deps.abuse?.consumeRequest(outcome.principal.tokenId);
-      if (limited) return refuse(limited);
-      const { principal, tier } = outcome;
-      ctx.authKind = principal.authKind;
-      ctx.tokenId = principal.tokenId;
-      ctx.userId = principal.userId;
-      ctx.cacheTier = tier;
-      deps.recordUse?.(principal, req.socket.remoteAddress);
-      identity = deps.signIdentity(principal);
+      const authenticated = await deps.authenticate(req, res, ctx, presentedCall(cred, deps.allowOrgTokens));
+      if (authenticated instanceof GatehouseError) return refuse(authenticated);
+      identity = authenticated;
     }
 
     // Forward: the preamble without its credentials, then the untouched rest

@@ -1,20 +1,15 @@
-// cache/: the records a credential resolves to, each through the tiers under its own key.
+// cache/: the read side of the records a credential resolves to — token, user, role,
+// organization, grant, login — each through the tiers (L1 → L2 → store) under its own key. The
+// write side is the store's (store/admin-store.ts and its siblings), whose commits evict these keys.
 // /!\ Hot path.
 import { cacheKeys } from '../store/change-keys.js';
 import type { GatewayStore } from '../store/gateway-store.js';
 import type { ApiTokenRecord, GrantRecord, LoginRecord, OrgApiTokenRecord, OrganizationRecord, RoleRecord, UserRecord } from '../store/records.js';
 import { LegacyOrgKeyForms } from './legacy-org-keys.js';
 import type { Resolved, TieredResolver } from './resolver.js';
-import type { Tier } from './tier.js';
+import { deepest, type Tier } from './tier.js';
 
-const DEPTH: Record<Tier, number> = { l1: 0, l2: 1, store: 2 };
-
-/** The deepest tier among several look-ups: what the access log reports. */
-export function deepest(a: Tier, b: Tier): Tier {
-  return DEPTH[a] >= DEPTH[b] ? a : b;
-}
-
-export class Records {
+export class RecordReader {
   constructor(
     private readonly resolver: TieredResolver,
     private readonly store: GatewayStore,
