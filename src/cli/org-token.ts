@@ -6,6 +6,7 @@
 // `import-legacy` is the exception: the platform's own organization keys already exist, so the
 // operator brings them over for an organization (`--org`), audited as `cli` like `token import-legacy`.
 import type { Command } from 'commander';
+import { judgeOrgTokenManagement } from '../policy/org-token.js';
 import type { Store } from '../store/index.js';
 import { OrgTokenAdmin, type OrgTokenView } from '../store/org-token-admin.js';
 import { parseLegacyOrgKeyCsv } from './legacy-csv.js';
@@ -25,7 +26,7 @@ const ID = ['--id <id>', 'organization token id (see list)'] as const;
 
 export function registerOrgTokenCommands(program: Command, { print, withStore, readInput }: OrgTokenCliDeps): void {
   const orgToken = program.command('org-token').description('organization API tokens (deprecated), managed as a user of the organization');
-  const admin = (s: Store) => new OrgTokenAdmin(s.db);
+  const admin = (s: Store) => new OrgTokenAdmin(s.db, judgeOrgTokenManagement);
 
   orgToken
     .command('create')

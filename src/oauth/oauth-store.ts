@@ -1,16 +1,16 @@
-// oauth/: the OAuth write side — clients, grants, codes, refresh tokens. Like store/admin-store.ts,
-// every write that changes what a credential may do is audited and appends the cache keys it
-// invalidates (`grant:<id>`) to the change feed in the same transaction, so revoking a grant stops
-// its live access tokens on every instance on the next request.
+// oauth/: the OAuth write side — clients, grants, codes, refresh tokens. Every write that changes
+// what a credential may do runs in the store's shared write context (store/write-context.ts): it is
+// audited and appends the cache keys it invalidates (`grant:<id>`) to the change feed in the same
+// transaction, so revoking a grant stops its live access tokens on every instance on the next request.
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import { hashToken, mintToken } from '../tokens/token-format.js';
-import { cacheKeys } from '../store/change-keys.js';
 import { conflict, invalid, notFound } from '../store/errors.js';
-import { appendAudit, appendChanges, type Actor } from '../store/write-log.js';
+import { revokeGrantsWhere } from '../store/grant-revocation.js';
+import { checkName } from '../store/names.js';
 import type { Database, OAuthClientsTable } from '../store/tables.js';
+import { writesOn, type Actor, type Writes } from '../store/write-context.js';
 
-type Db = Kysely<Database> | Transaction<Database>;
 const iso = (ms = Date.now()) => new Date(ms).toISOString();
 
 export const CODE_TTL_MS = 60_000;
@@ -88,21 +88,15 @@ export function s256(verifier: string): string {
 }
 
 export class OAuthStore {
-  constructor(private readonly db: Kysely<Database>) {}
-
-  private changed(trx: Db, keys: string[]): Promise<void> {
-    return appendChanges(trx, keys);
-  }
-
-  private audit(trx: Db, who: Actor, action: string, targetKind: string, targetId: string, organizationId: string | null, detail?: unknown) {
-    return appendAudit(trx, who, { action, targetKind, targetId, organizationId, detail });
-  }
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly writes: Writes = writesOn(db),
+  ) {}
 
   // --- clients ---------------------------------------------------------------------------------
 
   async registerClient(who: Actor, c: { name: string; redirectUris: string[]; public: boolean; description?: string; logoUrl?: string }) {
-    const name = c.name.trim();
-    if (name.length < 1 || name.length > 100) throw invalid('client name must be 1 to 100 characters');
+    const name = checkName(c.name, 'client name');
     const description = (c.description ?? '').trim();
     if (description.length > 500) throw invalid('description must be at most 500 characters');
     if (c.redirectUris.length === 0) throw invalid('give at least one --redirect-uri');
@@ -120,11 +114,11 @@ export class OAuthStore {
       enabled: 1,
       created_at: iso(),
     };
-    await this.db.transaction().execute(async (trx) => {
-      const dup = await trx.selectFrom('oauth_clients').select('id').where('name', '=', name).executeTakeFirst();
+    await this.writes.run(who, async (w) => {
+      const dup = await w.trx.selectFrom('oauth_clients').select('id').where('name', '=', name).executeTakeFirst();
       if (dup) throw conflict(`OAuth client "${name}"`);
-      await trx.insertInto('oauth_clients').values(row).execute();
-      await this.audit(trx, who, 'oauth.client.register', 'oauth_client', row.id, null, { name, public: c.public, redirectUris });
+      await w.trx.insertInto('oauth_clients').values(row).execute();
+      await w.audit({ action: 'oauth.client.register', targetKind: 'oauth_client', targetId: row.id, organizationId: null, detail: { name, public: c.public, redirectUris } });
     });
     return { client: toClientView(row), secret };
   }
@@ -139,27 +133,27 @@ export class OAuthStore {
 
   /** Disabling a client revokes every grant it holds (and so their refresh and access tokens). */
   async setClientEnabled(who: Actor, id: string, enabled: boolean): Promise<ClientView> {
-    return this.db.transaction().execute(async (trx) => {
-      const c = await trx.selectFrom('oauth_clients').selectAll().where('id', '=', id).executeTakeFirst();
+    return this.writes.run(who, async (w) => {
+      const c = await w.trx.selectFrom('oauth_clients').selectAll().where('id', '=', id).executeTakeFirst();
       if (!c) throw notFound('OAuth client with this id');
-      await trx.updateTable('oauth_clients').set({ enabled: enabled ? 1 : 0 }).where('id', '=', id).execute();
-      if (!enabled) await revokeGrantsWhere(trx, 'client_id', id);
-      await this.audit(trx, who, enabled ? 'oauth.client.enable' : 'oauth.client.disable', 'oauth_client', id, null);
+      await w.trx.updateTable('oauth_clients').set({ enabled: enabled ? 1 : 0 }).where('id', '=', id).execute();
+      if (!enabled) await revokeGrantsWhere(w, 'client_id', id);
+      await w.audit({ action: enabled ? 'oauth.client.enable' : 'oauth.client.disable', targetKind: 'oauth_client', targetId: id, organizationId: null });
       return toClientView({ ...c, enabled: enabled ? 1 : 0 });
     });
   }
 
   async deleteClient(who: Actor, id: string): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      const c = await trx.selectFrom('oauth_clients').select('id').where('id', '=', id).executeTakeFirst();
+    await this.writes.run(who, async (w) => {
+      const c = await w.trx.selectFrom('oauth_clients').select('id').where('id', '=', id).executeTakeFirst();
       if (!c) throw notFound('OAuth client with this id');
-      await revokeGrantsWhere(trx, 'client_id', id);
-      const grants = trx.selectFrom('oauth_grants').select('id').where('client_id', '=', id);
-      await trx.deleteFrom('refresh_tokens').where('grant_id', 'in', grants).execute();
-      await trx.deleteFrom('oauth_codes').where('grant_id', 'in', grants).execute();
-      await trx.deleteFrom('oauth_grants').where('client_id', '=', id).execute();
-      await trx.deleteFrom('oauth_clients').where('id', '=', id).execute();
-      await this.audit(trx, who, 'oauth.client.delete', 'oauth_client', id, null);
+      await revokeGrantsWhere(w, 'client_id', id);
+      const grants = w.trx.selectFrom('oauth_grants').select('id').where('client_id', '=', id);
+      await w.trx.deleteFrom('refresh_tokens').where('grant_id', 'in', grants).execute();
+      await w.trx.deleteFrom('oauth_codes').where('grant_id', 'in', grants).execute();
+      await w.trx.deleteFrom('oauth_grants').where('client_id', '=', id).execute();
+      await w.trx.deleteFrom('oauth_clients').where('id', '=', id).execute();
+      await w.audit({ action: 'oauth.client.delete', targetKind: 'oauth_client', targetId: id, organizationId: null });
     });
   }
 
@@ -168,8 +162,8 @@ export class OAuthStore {
   /** The user allowed the client: one grant per (user, client), its scope widened to what was asked. */
   async authorize(who: Actor, a: { userId: string; organizationId: string; clientId: string; scope: string; redirectUri: string; codeChallenge: string | null }) {
     const code = mintToken('code');
-    const grantId = await this.db.transaction().execute(async (trx) => {
-      const existing = await trx
+    const grantId = await this.writes.run(who, async (w) => {
+      const existing = await w.trx
         .selectFrom('oauth_grants')
         .select(['id', 'scope'])
         .where('user_id', '=', a.userId)
@@ -180,15 +174,15 @@ export class OAuthStore {
       if (existing) {
         id = existing.id;
         const scope = [...new Set([...existing.scope.split(' '), ...a.scope.split(' ')])].sort().join(' ');
-        if (scope !== existing.scope) await trx.updateTable('oauth_grants').set({ scope }).where('id', '=', id).execute();
+        if (scope !== existing.scope) await w.trx.updateTable('oauth_grants').set({ scope }).where('id', '=', id).execute();
       } else {
         id = randomUUID();
-        await trx.insertInto('oauth_grants').values({ id, client_id: a.clientId, user_id: a.userId, scope: a.scope, created_at: iso(), last_used_at: null, revoked_at: null }).execute();
-        await this.audit(trx, who, 'oauth.grant.create', 'oauth_grant', id, a.organizationId, { clientId: a.clientId, scope: a.scope });
+        await w.trx.insertInto('oauth_grants').values({ id, client_id: a.clientId, user_id: a.userId, scope: a.scope, created_at: w.now(), last_used_at: null, revoked_at: null }).execute();
+        await w.audit({ action: 'oauth.grant.create', targetKind: 'oauth_grant', targetId: id, organizationId: a.organizationId, detail: { clientId: a.clientId, scope: a.scope } });
       }
-      await trx
+      await w.trx
         .insertInto('oauth_codes')
-        .values({ code_hash: hashToken(code), grant_id: id, client_id: a.clientId, redirect_uri: a.redirectUri, code_challenge: a.codeChallenge, scope: a.scope, expires_at: iso(Date.now() + CODE_TTL_MS), used_at: null })
+        .values({ code_hash: hashToken(code), grant_id: id, client_id: a.clientId, redirect_uri: a.redirectUri, code_challenge: a.codeChallenge, scope: a.scope, expires_at: w.now(CODE_TTL_MS), used_at: null })
         .execute();
       return id;
     });
@@ -242,11 +236,11 @@ export class OAuthStore {
   }
 
   async revokeGrant(who: Actor, grantId: string, reason: string): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
-      const g = await trx.selectFrom('oauth_grants').innerJoin('users', 'users.id', 'oauth_grants.user_id').select(['oauth_grants.id', 'oauth_grants.revoked_at', 'users.organization_id']).where('oauth_grants.id', '=', grantId).executeTakeFirst();
+    return this.writes.run(who, async (w) => {
+      const g = await w.trx.selectFrom('oauth_grants').innerJoin('users', 'users.id', 'oauth_grants.user_id').select(['oauth_grants.id', 'oauth_grants.revoked_at', 'users.organization_id']).where('oauth_grants.id', '=', grantId).executeTakeFirst();
       if (!g || g.revoked_at) return false;
-      await revokeGrantsWhere(trx, 'id', grantId);
-      await this.audit(trx, who, 'oauth.grant.revoke', 'oauth_grant', grantId, g.organization_id, { reason });
+      await revokeGrantsWhere(w, 'id', grantId);
+      await w.audit({ action: 'oauth.grant.revoke', targetKind: 'oauth_grant', targetId: grantId, organizationId: g.organization_id, detail: { reason } });
       return true;
     });
   }
@@ -278,21 +272,4 @@ export class OAuthStore {
       lastUsedAt: r.last_used_at,
     }));
   }
-}
-
-/**
- * Revokes the live grants matching one column (a grant id, a client or a user), spends their
- * refresh tokens and codes, and evicts `grant:<id>` through the change feed — inside the caller's
- * transaction. Also called by AdminStore when a user is disabled.
- */
-export async function revokeGrantsWhere(trx: Db, column: 'id' | 'client_id' | 'user_id', value: string): Promise<string[]> {
-  const live = await trx.selectFrom('oauth_grants').select('id').where(column, '=', value).where('revoked_at', 'is', null).execute();
-  if (live.length === 0) return [];
-  const ids = live.map((g) => g.id);
-  const at = iso();
-  await trx.updateTable('oauth_grants').set({ revoked_at: at }).where('id', 'in', ids).execute();
-  await trx.updateTable('refresh_tokens').set({ spent_at: at }).where('grant_id', 'in', ids).where('spent_at', 'is', null).execute();
-  await trx.updateTable('oauth_codes').set({ used_at: at }).where('grant_id', 'in', ids).where('used_at', 'is', null).execute();
-  await appendChanges(trx, ids.map((id) => cacheKeys.grant(id)));
-  return ids;
 }

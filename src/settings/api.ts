@@ -7,6 +7,7 @@ import express, { type RequestHandler, type Router } from 'express';
 import type { Logger } from '../observability/logger.js';
 import type { GatehouseError } from '../outcomes/errors.js';
 import { OAuthStore } from '../oauth/oauth-store.js';
+import { judgeOrgTokenManagement } from '../policy/org-token.js';
 import { StoreError, type Store } from '../store/index.js';
 import { OrgTokenAdmin } from '../store/org-token-admin.js';
 import { errorHandler } from '../web/error-handler.js';
@@ -73,7 +74,7 @@ export function settingsApi(opts: SettingsApiOptions): Router {
   api.use(sessionRoutes({ sessions, account, cookies }));
   api.use(tokenRoutes({ tokens: store.admin, lifecycle: store.lifecycle, logger }));
   api.use(auditRoutes({ audit: store.lifecycle }));
-  api.use(orgTokenRoutes({ orgTokens: new OrgTokenAdmin(store.db), account, logger }));
+  api.use(orgTokenRoutes({ orgTokens: new OrgTokenAdmin(store.db, judgeOrgTokenManagement), account, logger }));
   api.use(appRoutes({ grants: new OAuthStore(store.db), logger }));
 
   api.use(() => {

@@ -1,20 +1,23 @@
-// store/: the write side. Every write that changes what a credential may do appends the cache
-// keys it invalidates to the change feed, and an audit event, in the same transaction: the
-// invalidation lives here, below the CLI and the settings API, so no caller can forget it.
+// store/: the write side of organizations, roles, users and user API tokens. Every write runs in
+// the shared write context (write-context.ts): the cache keys it invalidates go to the change feed
+// and an audit event to the trail in the same transaction, so no caller (the CLI, the settings API)
+// can forget the invalidation.
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import { hashToken, mintToken, tokenHint, checkTokenShape } from '../tokens/token-format.js';
-import { revokeGrantsWhere } from '../oauth/oauth-store.js';
 import { cacheKeys } from './change-keys.js';
 import { conflict, invalid, notFound } from './errors.js';
+import { revokeGrantsWhere } from './grant-revocation.js';
+import { apiTokenById, checkName, orgByName, userByLogin } from './names.js';
 import type { Database } from './tables.js';
-import { appendAudit, appendChanges, type Actor, type AuditEntry } from './write-log.js';
 import { checkTokenLifetime } from './token-lifecycle.js';
+import { newTokenRow } from './token-rows.js';
+import { writesOn, type Actor, type WriteContext, type Writes } from './write-context.js';
 
 export const PERMISSIONS = ['API'] as const;
 export const FEATURE_FLAGS = ['OrganizationApiToken'] as const;
 
-export type { Actor } from './write-log.js';
+export type { Actor } from './write-context.js';
 
 export interface ApiTokenView {
   id: string;
@@ -37,43 +40,14 @@ export interface LegacyTokenRow {
   token: string;
 }
 
-type Trx = Transaction<Database>;
-const now = () => new Date().toISOString();
-const NAME_MAX = 100;
-
-function checkName(name: string, what: string): string {
-  const trimmed = name.trim();
-  if (trimmed.length < 1 || trimmed.length > NAME_MAX) throw invalid(`${what} must be 1 to ${NAME_MAX} characters`);
-  return trimmed;
-}
-
 export class AdminStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly writes: Writes = writesOn(db),
+  ) {}
 
-  private changed(trx: Trx, keys: string[]): Promise<void> {
-    return appendChanges(trx, keys);
-  }
-
-  private audit(trx: Trx, who: Actor, e: AuditEntry): Promise<void> {
-    return appendAudit(trx, who, e);
-  }
-
-  // --- look-ups by the names people type -------------------------------------------------------
-
-  private async orgByName(trx: Trx | Kysely<Database>, name: string) {
-    const org = await trx.selectFrom('organizations').selectAll().where('name', '=', name).executeTakeFirst();
-    if (!org) throw notFound(`organization "${name}"`);
-    return org;
-  }
-
-  private async userByLogin(trx: Trx | Kysely<Database>, login: string) {
-    const user = await trx.selectFrom('users').selectAll().where('login_key', '=', login.toLowerCase()).executeTakeFirst();
-    if (!user) throw notFound(`user "${login}"`);
-    return user;
-  }
-
-  private async roleByName(trx: Trx, organizationId: string, name: string) {
-    const role = await trx
+  private async roleByName(w: WriteContext, organizationId: string, name: string) {
+    const role = await w.trx
       .selectFrom('roles')
       .selectAll()
       .where('organization_id', '=', organizationId)
@@ -83,38 +57,31 @@ export class AdminStore {
     return role;
   }
 
-  private async tokenById(trx: Trx, id: string) {
-    const token = await trx.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
-    // The id is not echoed: an operator who pastes a secret here must not see it in an error.
-    if (!token) throw notFound('token with this id');
-    return token;
-  }
-
   // --- organizations ---------------------------------------------------------------------------
 
   async createOrganization(who: Actor, name: string) {
     const clean = checkName(name, 'organization name');
-    return this.db.transaction().execute(async (trx) => {
-      const exists = await trx.selectFrom('organizations').select('id').where('name', '=', clean).executeTakeFirst();
+    return this.writes.run(who, async (w) => {
+      const exists = await w.trx.selectFrom('organizations').select('id').where('name', '=', clean).executeTakeFirst();
       if (exists) throw conflict(`organization "${clean}"`);
-      const org = { id: randomUUID(), name: clean, feature_flags: '[]', created_at: now() };
-      await trx.insertInto('organizations').values(org).execute();
-      await this.audit(trx, who, { action: 'organization.create', targetKind: 'organization', targetId: org.id, organizationId: org.id });
+      const org = { id: randomUUID(), name: clean, feature_flags: '[]', created_at: w.now() };
+      await w.trx.insertInto('organizations').values(org).execute();
+      await w.audit({ action: 'organization.create', targetKind: 'organization', targetId: org.id, organizationId: org.id });
       return { id: org.id, name: org.name, featureFlags: [] as string[] };
     });
   }
 
   async setOrganizationFeature(who: Actor, orgName: string, flag: string, enabled: boolean) {
     if (!(FEATURE_FLAGS as readonly string[]).includes(flag)) throw invalid(`unknown feature flag "${flag}" (known: ${FEATURE_FLAGS.join(', ')})`);
-    return this.db.transaction().execute(async (trx) => {
-      const org = await this.orgByName(trx, orgName);
+    return this.writes.run(who, async (w) => {
+      const org = await orgByName(w.trx, orgName);
       const flags = new Set(JSON.parse(org.feature_flags) as string[]);
       if (enabled) flags.add(flag);
       else flags.delete(flag);
       const featureFlags = [...flags].sort();
-      await trx.updateTable('organizations').set({ feature_flags: JSON.stringify(featureFlags) }).where('id', '=', org.id).execute();
-      await this.changed(trx, [cacheKeys.organization(org.id)]);
-      await this.audit(trx, who, { action: enabled ? 'feature.enable' : 'feature.disable', targetKind: 'organization', targetId: org.id, organizationId: org.id, detail: { flag } });
+      await w.trx.updateTable('organizations').set({ feature_flags: JSON.stringify(featureFlags) }).where('id', '=', org.id).execute();
+      await w.changed(cacheKeys.organization(org.id));
+      await w.audit({ action: enabled ? 'feature.enable' : 'feature.disable', targetKind: 'organization', targetId: org.id, organizationId: org.id, detail: { flag } });
       return { id: org.id, name: org.name, featureFlags };
     });
   }
@@ -128,18 +95,18 @@ export class AdminStore {
     }
     const both = allow.filter((p) => deny.includes(p));
     if (both.length) throw invalid(`permission "${both[0]}" cannot be both allowed and denied`);
-    return this.db.transaction().execute(async (trx) => {
-      const org = await this.orgByName(trx, orgName);
-      const exists = await trx.selectFrom('roles').select('id').where('organization_id', '=', org.id).where('name', '=', clean).executeTakeFirst();
+    return this.writes.run(who, async (w) => {
+      const org = await orgByName(w.trx, orgName);
+      const exists = await w.trx.selectFrom('roles').select('id').where('organization_id', '=', org.id).where('name', '=', clean).executeTakeFirst();
       if (exists) throw conflict(`role "${clean}"`);
-      const role = { id: randomUUID(), organization_id: org.id, name: clean, created_at: now() };
-      await trx.insertInto('roles').values(role).execute();
+      const role = { id: randomUUID(), organization_id: org.id, name: clean, created_at: w.now() };
+      await w.trx.insertInto('roles').values(role).execute();
       const perms = [
         ...allow.map((permission) => ({ role_id: role.id, permission, effect: 'allow' as const })),
         ...deny.map((permission) => ({ role_id: role.id, permission, effect: 'deny' as const })),
       ];
-      if (perms.length) await trx.insertInto('role_permissions').values(perms).execute();
-      await this.audit(trx, who, { action: 'role.create', targetKind: 'role', targetId: role.id, organizationId: org.id, detail: { allow, deny } });
+      if (perms.length) await w.trx.insertInto('role_permissions').values(perms).execute();
+      await w.audit({ action: 'role.create', targetKind: 'role', targetId: role.id, organizationId: org.id, detail: { allow, deny } });
       return { id: role.id, organizationId: org.id, name: clean, allow, deny };
     });
   }
@@ -147,13 +114,13 @@ export class AdminStore {
   /** Sets (or with `effect` null, removes) one permission of a role. */
   async setRolePermission(who: Actor, orgName: string, roleName: string, permission: string, effect: 'allow' | 'deny' | null) {
     if (!(PERMISSIONS as readonly string[]).includes(permission)) throw invalid(`unknown permission "${permission}"`);
-    return this.db.transaction().execute(async (trx) => {
-      const org = await this.orgByName(trx, orgName);
-      const role = await this.roleByName(trx, org.id, roleName);
-      await trx.deleteFrom('role_permissions').where('role_id', '=', role.id).where('permission', '=', permission).execute();
-      if (effect) await trx.insertInto('role_permissions').values({ role_id: role.id, permission, effect }).execute();
-      await this.changed(trx, [cacheKeys.role(role.id)]);
-      await this.audit(trx, who, { action: 'role.permission', targetKind: 'role', targetId: role.id, organizationId: org.id, detail: { permission, effect } });
+    return this.writes.run(who, async (w) => {
+      const org = await orgByName(w.trx, orgName);
+      const role = await this.roleByName(w, org.id, roleName);
+      await w.trx.deleteFrom('role_permissions').where('role_id', '=', role.id).where('permission', '=', permission).execute();
+      if (effect) await w.trx.insertInto('role_permissions').values({ role_id: role.id, permission, effect }).execute();
+      await w.changed(cacheKeys.role(role.id));
+      await w.audit({ action: 'role.permission', targetKind: 'role', targetId: role.id, organizationId: org.id, detail: { permission, effect } });
     });
   }
 
@@ -162,43 +129,53 @@ export class AdminStore {
   async createUser(who: Actor, orgName: string, login: string, roleNames: string[], passwordHash: string | null = null) {
     const clean = login.trim();
     if (!/^[^\s@]+@[^\s@]+$/.test(clean) || clean.length > 254) throw invalid(`login name "${login}" must look like an e-mail address`);
-    return this.db.transaction().execute(async (trx) => {
-      const org = await this.orgByName(trx, orgName);
-      const exists = await trx.selectFrom('users').select('id').where('login_key', '=', clean.toLowerCase()).executeTakeFirst();
+    return this.writes.run(who, async (w) => {
+      const org = await orgByName(w.trx, orgName);
+      const exists = await w.trx.selectFrom('users').select('id').where('login_key', '=', clean.toLowerCase()).executeTakeFirst();
       if (exists) throw conflict(`user "${clean}"`);
       const roles = [];
-      for (const r of roleNames) roles.push(await this.roleByName(trx, org.id, r));
-      const user = { id: randomUUID(), organization_id: org.id, login_name: clean, login_key: clean.toLowerCase(), enabled: 1, password_hash: passwordHash, created_at: now() };
-      await trx.insertInto('users').values(user).execute();
-      if (roles.length) await trx.insertInto('user_roles').values(roles.map((r) => ({ user_id: user.id, role_id: r.id }))).execute();
+      for (const r of roleNames) roles.push(await this.roleByName(w, org.id, r));
+      const user = { id: randomUUID(), organization_id: org.id, login_name: clean, login_key: clean.toLowerCase(), enabled: 1, password_hash: passwordHash, created_at: w.now() };
+      await w.trx.insertInto('users').values(user).execute();
+      if (roles.length) await w.trx.insertInto('user_roles').values(roles.map((r) => ({ user_id: user.id, role_id: r.id }))).execute();
       // The login may be cached as absent (an organization token call named it before it existed).
-      await this.changed(trx, [cacheKeys.login(user.login_key)]);
-      await this.audit(trx, who, { action: 'user.create', targetKind: 'user', targetId: user.id, organizationId: org.id, detail: { roles: roleNames } });
+      await w.changed(cacheKeys.login(user.login_key));
+      await w.audit({ action: 'user.create', targetKind: 'user', targetId: user.id, organizationId: org.id, detail: { roles: roleNames } });
       return { id: user.id, organizationId: org.id, loginName: clean, enabled: true, roles: roleNames };
     });
   }
 
   async setUserEnabled(who: Actor, login: string, enabled: boolean) {
-    return this.db.transaction().execute(async (trx) => {
-      const user = await this.userByLogin(trx, login);
-      await trx.updateTable('users').set({ enabled: enabled ? 1 : 0 }).where('id', '=', user.id).execute();
-      await this.changed(trx, [cacheKeys.user(user.id)]);
+    return this.writes.run(who, async (w) => {
+      const user = await userByLogin(w.trx, login);
+      await w.trx.updateTable('users').set({ enabled: enabled ? 1 : 0 }).where('id', '=', user.id).execute();
+      await w.changed(cacheKeys.user(user.id));
       // A disabled user's OAuth grants are revoked, not just paused (issue 7).
-      if (!enabled) await revokeGrantsWhere(trx, 'user_id', user.id);
-      await this.audit(trx, who, { action: enabled ? 'user.enable' : 'user.disable', targetKind: 'user', targetId: user.id, organizationId: user.organization_id });
+      if (!enabled) await revokeGrantsWhere(w, 'user_id', user.id);
+      await w.audit({ action: enabled ? 'user.enable' : 'user.disable', targetKind: 'user', targetId: user.id, organizationId: user.organization_id });
       return { id: user.id, loginName: user.login_name, enabled };
     });
   }
 
   async assignRole(who: Actor, login: string, roleName: string, assigned = true) {
-    return this.db.transaction().execute(async (trx) => {
-      const user = await this.userByLogin(trx, login);
-      const role = await this.roleByName(trx, user.organization_id, roleName);
-      await trx.deleteFrom('user_roles').where('user_id', '=', user.id).where('role_id', '=', role.id).execute();
-      if (assigned) await trx.insertInto('user_roles').values({ user_id: user.id, role_id: role.id }).execute();
-      await this.changed(trx, [cacheKeys.user(user.id)]);
-      await this.audit(trx, who, { action: assigned ? 'user.role.assign' : 'user.role.remove', targetKind: 'user', targetId: user.id, organizationId: user.organization_id, detail: { role: roleName } });
+    return this.writes.run(who, async (w) => {
+      const user = await userByLogin(w.trx, login);
+      const role = await this.roleByName(w, user.organization_id, roleName);
+      await w.trx.deleteFrom('user_roles').where('user_id', '=', user.id).where('role_id', '=', role.id).execute();
+      if (assigned) await w.trx.insertInto('user_roles').values({ user_id: user.id, role_id: role.id }).execute();
+      await w.changed(cacheKeys.user(user.id));
+      await w.audit({ action: assigned ? 'user.role.assign' : 'user.role.remove', targetKind: 'user', targetId: user.id, organizationId: user.organization_id, detail: { role: roleName } });
       return { id: user.id, loginName: user.login_name, role: roleName, assigned };
+    });
+  }
+
+  /** Sets (or with null, removes) a user's local sign-in password hash; never the password itself. */
+  async setUserPasswordHash(who: Actor, userId: string, passwordHash: string | null): Promise<void> {
+    await this.writes.run(who, async (w) => {
+      const user = await w.trx.selectFrom('users').select(['id', 'organization_id']).where('id', '=', userId).executeTakeFirst();
+      if (!user) throw notFound(`user "${userId}"`);
+      await w.trx.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
+      await w.audit({ action: passwordHash ? 'user.password.set' : 'user.password.clear', targetKind: 'user', targetId: userId, organizationId: user.organization_id });
     });
   }
 
@@ -210,17 +187,16 @@ export class AdminStore {
     const expiresAt = opts.expiresAt ?? null;
     if (expiresAt !== null && Number.isNaN(Date.parse(expiresAt))) throw invalid(`expiry "${expiresAt}" is not a date`);
     const secret = mintToken('user');
-    const view = await this.db.transaction().execute(async (trx) => {
-      const user = await this.userByLogin(trx, login);
-      await checkTokenLifetime(trx, user.organization_id, expiresAt);
-      return this.insertToken(trx, who, user, clean, secret, 'minted', opts.enabled ?? false, expiresAt && new Date(expiresAt).toISOString());
+    const view = await this.writes.run(who, async (w) => {
+      const user = await userByLogin(w.trx, login);
+      await checkTokenLifetime(w.trx, user.organization_id, expiresAt);
+      return this.insertToken(w, user, clean, secret, 'minted', opts.enabled ?? false, expiresAt && new Date(expiresAt).toISOString());
     });
     return { token: view, secret };
   }
 
   private async insertToken(
-    trx: Trx,
-    who: Actor,
+    w: WriteContext,
     user: { id: string; login_name: string; organization_id: string },
     name: string,
     secret: string,
@@ -228,91 +204,69 @@ export class AdminStore {
     enabled: boolean,
     expiresAt: string | null,
   ): Promise<ApiTokenView> {
-    const dup = await trx.selectFrom('api_tokens').select('id').where('user_id', '=', user.id).where('name', '=', name).executeTakeFirst();
+    const dup = await w.trx.selectFrom('api_tokens').select('id').where('user_id', '=', user.id).where('name', '=', name).executeTakeFirst();
     if (dup) throw conflict(`token named "${name}" for ${user.login_name}`);
     const hash = hashToken(secret);
-    const taken = await trx.selectFrom('api_tokens').select('id').where('token_hash', '=', hash).executeTakeFirst();
+    const taken = await w.trx.selectFrom('api_tokens').select('id').where('token_hash', '=', hash).executeTakeFirst();
     if (taken) throw conflict('a token with this value');
-    const row = {
-      id: randomUUID(),
-      user_id: user.id,
-      name,
-      token_hash: hash,
-      hint: tokenHint(secret),
-      origin,
-      enabled: enabled ? 1 : 0,
-      expires_at: expiresAt,
-      created_at: now(),
-      last_used_at: null,
-      last_used_ip: null,
-    };
-    await trx.insertInto('api_tokens').values(row).execute();
+    const row = { ...newTokenRow(w, { name, hash, hint: tokenHint(secret), origin, enabled }), user_id: user.id, expires_at: expiresAt };
+    await w.trx.insertInto('api_tokens').values(row).execute();
     // A negative-cache entry for this hash may exist (someone tried it before it existed).
-    await this.changed(trx, [cacheKeys.token(hash)]);
-    await this.audit(trx, who, { action: origin === 'legacy' ? 'token.import' : 'token.create', targetKind: 'api_token', targetId: row.id, organizationId: user.organization_id, detail: { name, enabled } });
+    await w.changed(cacheKeys.token(hash));
+    await w.audit({ action: origin === 'legacy' ? 'token.import' : 'token.create', targetKind: 'api_token', targetId: row.id, organizationId: user.organization_id, detail: { name, enabled } });
     return toView(row, user.login_name);
   }
 
   async listApiTokens(login: string): Promise<ApiTokenView[]> {
-    const user = await this.userByLogin(this.db, login);
+    const user = await userByLogin(this.db, login);
     const rows = await this.db.selectFrom('api_tokens').selectAll().where('user_id', '=', user.id).orderBy('created_at').orderBy('name').execute();
     return rows.map((r) => toView(r, user.login_name));
   }
 
   async setApiTokenEnabled(who: Actor, id: string, enabled: boolean): Promise<ApiTokenView> {
-    return this.db.transaction().execute(async (trx) => {
-      const token = await this.tokenById(trx, id);
-      await trx.updateTable('api_tokens').set({ enabled: enabled ? 1 : 0 }).where('id', '=', id).execute();
-      const user = await trx.selectFrom('users').select(['login_name', 'organization_id']).where('id', '=', token.user_id).executeTakeFirstOrThrow();
-      await this.changed(trx, [cacheKeys.token(token.token_hash)]);
-      await this.audit(trx, who, { action: enabled ? 'token.enable' : 'token.disable', targetKind: 'api_token', targetId: id, organizationId: user.organization_id });
+    return this.writes.run(who, async (w) => {
+      const token = await apiTokenById(w.trx, id);
+      await w.trx.updateTable('api_tokens').set({ enabled: enabled ? 1 : 0 }).where('id', '=', id).execute();
+      const user = await w.trx.selectFrom('users').select(['login_name', 'organization_id']).where('id', '=', token.user_id).executeTakeFirstOrThrow();
+      await w.changed(cacheKeys.token(token.token_hash));
+      await w.audit({ action: enabled ? 'token.enable' : 'token.disable', targetKind: 'api_token', targetId: id, organizationId: user.organization_id });
       return toView({ ...token, enabled: enabled ? 1 : 0 }, user.login_name);
     });
   }
 
   async setApiTokenExpiry(who: Actor, id: string, expiresAt: string | null): Promise<void> {
     if (expiresAt !== null && Number.isNaN(Date.parse(expiresAt))) throw invalid(`expiry "${expiresAt}" is not a date`);
-    await this.db.transaction().execute(async (trx) => {
-      const token = await this.tokenById(trx, id);
-      const owner = await trx.selectFrom('users').select('organization_id').where('id', '=', token.user_id).executeTakeFirstOrThrow();
-      await checkTokenLifetime(trx, owner.organization_id, expiresAt);
-      await trx.updateTable('api_tokens').set({ expires_at: expiresAt && new Date(expiresAt).toISOString() }).where('id', '=', id).execute();
-      await this.changed(trx, [cacheKeys.token(token.token_hash)]);
-      await this.audit(trx, who, { action: 'token.expiry', targetKind: 'api_token', targetId: id, detail: { expiresAt } });
+    await this.writes.run(who, async (w) => {
+      const token = await apiTokenById(w.trx, id);
+      const owner = await w.trx.selectFrom('users').select('organization_id').where('id', '=', token.user_id).executeTakeFirstOrThrow();
+      await checkTokenLifetime(w.trx, owner.organization_id, expiresAt);
+      await w.trx.updateTable('api_tokens').set({ expires_at: expiresAt && new Date(expiresAt).toISOString() }).where('id', '=', id).execute();
+      await w.changed(cacheKeys.token(token.token_hash));
+      await w.audit({ action: 'token.expiry', targetKind: 'api_token', targetId: id, detail: { expiresAt } });
     });
   }
 
   async renameApiToken(who: Actor, id: string, name: string): Promise<ApiTokenView> {
     const clean = checkName(name, 'token name');
-    return this.db.transaction().execute(async (trx) => {
-      const token = await this.tokenById(trx, id);
-      const dup = await trx.selectFrom('api_tokens').select('id').where('user_id', '=', token.user_id).where('name', '=', clean).where('id', '!=', id).executeTakeFirst();
+    return this.writes.run(who, async (w) => {
+      const token = await apiTokenById(w.trx, id);
+      const dup = await w.trx.selectFrom('api_tokens').select('id').where('user_id', '=', token.user_id).where('name', '=', clean).where('id', '!=', id).executeTakeFirst();
       if (dup) throw conflict(`token named "${clean}"`);
-      await trx.updateTable('api_tokens').set({ name: clean }).where('id', '=', id).execute();
-      const user = await trx.selectFrom('users').select(['login_name', 'organization_id']).where('id', '=', token.user_id).executeTakeFirstOrThrow();
+      await w.trx.updateTable('api_tokens').set({ name: clean }).where('id', '=', id).execute();
+      const user = await w.trx.selectFrom('users').select(['login_name', 'organization_id']).where('id', '=', token.user_id).executeTakeFirstOrThrow();
       // The cached token record carries its name (it is shown in the identity header's audit trail).
-      await this.changed(trx, [cacheKeys.token(token.token_hash)]);
-      await this.audit(trx, who, { action: 'token.rename', targetKind: 'api_token', targetId: id, organizationId: user.organization_id, detail: { from: token.name, to: clean } });
+      await w.changed(cacheKeys.token(token.token_hash));
+      await w.audit({ action: 'token.rename', targetKind: 'api_token', targetId: id, organizationId: user.organization_id, detail: { from: token.name, to: clean } });
       return toView({ ...token, name: clean }, user.login_name);
     });
   }
 
-  /** Sets (or with null, removes) a user's local sign-in password hash; never the password itself. */
-  async setUserPasswordHash(who: Actor, userId: string, passwordHash: string | null): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      const user = await trx.selectFrom('users').select(['id', 'organization_id']).where('id', '=', userId).executeTakeFirst();
-      if (!user) throw notFound(`user "${userId}"`);
-      await trx.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
-      await this.audit(trx, who, { action: passwordHash ? 'user.password.set' : 'user.password.clear', targetKind: 'user', targetId: userId, organizationId: user.organization_id });
-    });
-  }
-
   async deleteApiToken(who: Actor, id: string): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      const token = await this.tokenById(trx, id);
-      await trx.deleteFrom('api_tokens').where('id', '=', id).execute();
-      await this.changed(trx, [cacheKeys.token(token.token_hash)]);
-      await this.audit(trx, who, { action: 'token.delete', targetKind: 'api_token', targetId: id, detail: { name: token.name } });
+    await this.writes.run(who, async (w) => {
+      const token = await apiTokenById(w.trx, id);
+      await w.trx.deleteFrom('api_tokens').where('id', '=', id).execute();
+      await w.changed(cacheKeys.token(token.token_hash));
+      await w.audit({ action: 'token.delete', targetKind: 'api_token', targetId: id, detail: { name: token.name } });
     });
   }
 
@@ -330,12 +284,12 @@ export class AdminStore {
         throw invalid(`line ${r.line}: ${(e as Error).message}`);
       }
     }
-    return this.db.transaction().execute(async (trx) => {
+    return this.writes.run(who, async (w) => {
       const out: ApiTokenView[] = [];
       for (const r of rows) {
         try {
-          const user = await this.userByLogin(trx, r.login);
-          out.push(await this.insertToken(trx, who, user, r.name.trim(), r.token, 'legacy', enabled, null));
+          const user = await userByLogin(w.trx, r.login);
+          out.push(await this.insertToken(w, user, r.name.trim(), r.token, 'legacy', enabled, null));
         } catch (e) {
           throw invalid(`line ${r.line}: ${(e as Error).message}`);
         }

@@ -1,5 +1,5 @@
 // store/: announces the cache keys a write invalidated, once its transaction has committed.
-// Every writer appends those keys to the `changes` table (AdminStore.changed) in its transaction;
+// Every writer appends those keys to the `changes` table (write-context.ts) in its transaction;
 // this wraps the Kysely driver so the keys are picked up as they are inserted and handed to the
 // listeners only after COMMIT (dropped on ROLLBACK). It sits below every writer — the CLI, the
 // settings API, a future module writing with Kysely directly — so none of them can forget it.

@@ -61,5 +61,6 @@ export function openStore(url: string): Store {
 }
 
 export type { GatewayStore } from './gateway-store.js';
-export type { Actor, ApiTokenView, LegacyTokenRow } from './admin-store.js';
+export type { Actor } from './write-context.js';
+export type { ApiTokenView, LegacyTokenRow } from './admin-store.js';
 export { StoreError } from './errors.js';

@@ -1,24 +1,36 @@
 // store/: the write side of organization API tokens (deprecated) — create, list, enable, disable,
-// delete — always on behalf of a named user of the organization, who must pass the management rule
-// (policy/org-token.ts judgeOrgTokenManagement). Like admin-store.ts, every write appends the cache
-// key it invalidates to the change feed and an audit event in the same transaction.
+// delete — always on behalf of a named user of the organization, who must pass the management rule.
+// The rule is the caller's to give (policy/org-token.ts judgeOrgTokenManagement, passed to the
+// constructor): this store loads the facts it is judged on, in the write's own transaction, and
+// acts on the verdict; it never decides. Every write runs in the shared write context
+// (write-context.ts): the cache key it invalidates goes to the change feed and an audit event to the
+// trail in the same transaction.
 // The one operator-only write is `importLegacy`: the platform's own organization keys, brought over
 // by the operator for an organization (as `token import-legacy` does for users' tokens).
-import { randomUUID } from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import { canonicalOrgKey, hashToken, legacyOrgKeyForm, mintToken, tokenHint } from '../tokens/token-format.js';
-import { judgeOrgTokenManagement, type OrgTokenManagementRefusal } from '../policy/org-token.js';
-import type { Actor } from './write-log.js';
 import { cacheKeys } from './change-keys.js';
-import { conflict, invalid, notFound } from './errors.js';
-import type { RoleRecord } from './records.js';
-import { appendAudit, appendChanges } from './write-log.js';
+import { conflict, invalid, notFound, StoreError } from './errors.js';
+import { checkName, NAME_MAX, orgByName, userByLogin } from './names.js';
+import type { OrganizationRecord, RoleRecord, UserRecord } from './records.js';
 import type { Database, OrgTokenOrigin } from './tables.js';
+import { newTokenRow, type NewToken } from './token-rows.js';
+import { writesOn, type Actor, type WriteContext, type Writes } from './write-context.js';
 
-type Trx = Transaction<Database>;
-type Db = Trx | Kysely<Database>;
-const NAME_MAX = 100;
-const now = () => new Date().toISOString();
+/** Why a user may not manage organization tokens; what the settings page shows beside the disabled section. */
+export type OrgTokenManagementRefusal = 'user-disabled' | 'feature-disabled' | 'permission-blocked' | 'permission-missing';
+
+/** What the management rule is judged on: the acting user, their organization and their roles. */
+export interface OrgTokenManagementFacts {
+  user: UserRecord;
+  organization: OrganizationRecord;
+  roles: readonly RoleRecord[];
+}
+
+export type OrgTokenManagementVerdict = { allowed: true } | { allowed: false; reason: OrgTokenManagementRefusal };
+
+/** The management rule, supplied by the caller: policy/org-token.ts judgeOrgTokenManagement. */
+export type OrgTokenManagementRule = (facts: OrgTokenManagementFacts) => OrgTokenManagementVerdict;
 
 /** Public text for each refusal reason (the settings page shows it beside the disabled section). */
 export const MANAGEMENT_REFUSAL_TEXT: Record<OrgTokenManagementRefusal, string> = {
@@ -66,19 +78,28 @@ export interface LegacyOrgKeyRow {
   key: string;
 }
 
+/** The database or a write's transaction. */
+type Db = Kysely<Database>;
+
 interface ActingUser {
   id: string;
   loginName: string;
   organizationId: string;
 }
 
-export class OrgTokenAdmin {
-  constructor(private readonly db: Kysely<Database>) {}
+/** The acting user's authority, as the audit trail names it: the person, and the channel (cli, settings) as source. */
+const asUser = (who: Actor, user: ActingUser): Actor => ({ actor: `user:${user.id}`, source: who.source ?? who.actor });
 
-  /** Loads the user named by `login` with their organization and roles, and judges the management rule. */
+export class OrgTokenAdmin {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly rule: OrgTokenManagementRule,
+    private readonly writes: Writes = writesOn(db),
+  ) {}
+
+  /** Loads the user named by `login` with their organization and roles, and applies the management rule. */
   private async judge(db: Db, login: string): Promise<{ user: ActingUser; refusal?: OrgTokenManagementRefusal }> {
-    const row = await db.selectFrom('users').selectAll().where('login_key', '=', login.trim().toLowerCase()).executeTakeFirst();
-    if (!row) throw notFound(`user "${login}"`);
+    const row = await userByLogin(db, login);
     const org = await db.selectFrom('organizations').selectAll().where('id', '=', row.organization_id).executeTakeFirstOrThrow();
     const perms = await db
       .selectFrom('user_roles')
@@ -93,7 +114,7 @@ export class OrgTokenAdmin {
       if (p.permission && p.effect) role.permissions[p.permission] = p.effect;
       roles.set(p.id, role);
     }
-    const verdict = judgeOrgTokenManagement({
+    const verdict = this.rule({
       user: { id: row.id, organizationId: row.organization_id, loginName: row.login_name, enabled: row.enabled === 1, roleIds: [...roles.keys()] },
       organization: { id: org.id, name: org.name, featureFlags: JSON.parse(org.feature_flags) as string[] },
       roles: [...roles.values()],
@@ -109,8 +130,8 @@ export class OrgTokenAdmin {
   }
 
   /** Tokens of another organization are "not found": no hint that they exist. */
-  private async tokenOf(trx: Trx, user: ActingUser, id: string) {
-    const token = await trx
+  private async tokenOf(w: WriteContext, user: ActingUser, id: string) {
+    const token = await w.trx
       .selectFrom('org_api_tokens')
       .selectAll()
       .where('id', '=', id)
@@ -120,16 +141,21 @@ export class OrgTokenAdmin {
     return token;
   }
 
-  private async record(trx: Trx, who: Actor, user: ActingUser, action: string, tokenId: string, hash: string, detail?: unknown) {
-    await appendChanges(trx, [cacheKeys.orgToken(hash)]);
-    // The person on whose authority it happened; the channel (cli, settings) is the source.
-    await appendAudit(trx, { actor: `user:${user.id}`, source: who.source ?? who.actor }, {
-      action,
-      targetKind: 'org_api_token',
-      targetId: tokenId,
-      organizationId: user.organizationId,
-      detail,
-    });
+  /** A write's two traces for one token: its hash's cache key on the change feed, and the audit event by `by`. */
+  private async record(w: WriteContext, by: Actor, action: string, token: { id: string; token_hash: string; organization_id: string }, detail?: unknown) {
+    await w.changed(cacheKeys.orgToken(token.token_hash));
+    await w.audit({ action, targetKind: 'org_api_token', targetId: token.id, organizationId: token.organization_id, detail }, by);
+  }
+
+  /** Inserts a new token of organization `organizationId` (names are unique per organization), recorded as `action` by `by`. */
+  private async insertToken(w: WriteContext, by: Actor, organizationId: string, t: NewToken<OrgTokenOrigin> & { createdBy: string | null }, action: string, detail: unknown): Promise<OrgTokenView> {
+    const dup = await w.trx.selectFrom('org_api_tokens').select('id').where('organization_id', '=', organizationId).where('name', '=', t.name).executeTakeFirst();
+    if (dup) throw conflict(`organization token named "${t.name}"`);
+    const row = { ...newTokenRow(w, t), organization_id: organizationId, created_by: t.createdBy };
+    await w.trx.insertInto('org_api_tokens').values(row).execute();
+    // A negative-cache entry for this hash may exist (someone tried it before it existed).
+    await this.record(w, by, action, row, detail);
+    return toView(row);
   }
 
   /** Whether `login` may manage organization tokens, and why not: for the settings page. */
@@ -142,30 +168,13 @@ export class OrgTokenAdmin {
 
   /** Creates a token of the acting user's organization and returns its secret: shown once, never stored. */
   async create(who: Actor, login: string, name: string, opts: { enabled?: boolean } = {}): Promise<{ token: OrgTokenView; secret: string }> {
-    const clean = name.trim();
-    if (clean.length < 1 || clean.length > NAME_MAX) throw invalid(`token name must be 1 to ${NAME_MAX} characters`);
+    const clean = checkName(name, 'token name');
     const secret = mintToken('organization');
-    const token = await this.db.transaction().execute(async (trx) => {
-      const user = await this.authorize(trx, login);
-      const dup = await trx.selectFrom('org_api_tokens').select('id').where('organization_id', '=', user.organizationId).where('name', '=', clean).executeTakeFirst();
-      if (dup) throw conflict(`organization token named "${clean}"`);
-      const row = {
-        id: randomUUID(),
-        organization_id: user.organizationId,
-        name: clean,
-        token_hash: hashToken(secret),
-        hint: tokenHint(secret),
-        origin: 'minted' as const,
-        enabled: opts.enabled ? 1 : 0,
-        created_by: user.id,
-        created_at: now(),
-        last_used_at: null,
-        last_used_ip: null,
-      };
-      await trx.insertInto('org_api_tokens').values(row).execute();
-      // A negative-cache entry for this hash may exist.
-      await this.record(trx, who, user, 'org_token.create', row.id, row.token_hash, { name: clean, enabled: !!opts.enabled });
-      return toView(row);
+    const enabled = !!opts.enabled;
+    const token = await this.writes.run(who, async (w) => {
+      const user = await this.authorize(w.trx, login);
+      const t = { name: clean, hash: hashToken(secret), hint: tokenHint(secret), origin: 'minted' as const, enabled, createdBy: user.id };
+      return this.insertToken(w, asUser(who, user), user.organizationId, t, 'org_token.create', { name: clean, enabled });
     });
     return { token, secret };
   }
@@ -177,23 +186,23 @@ export class OrgTokenAdmin {
   }
 
   async setEnabled(who: Actor, login: string, id: string, enabled: boolean): Promise<OrgTokenView> {
-    return this.db.transaction().execute(async (trx) => {
-      const user = await this.authorize(trx, login);
-      const token = await this.tokenOf(trx, user, id);
-      await trx.updateTable('org_api_tokens').set({ enabled: enabled ? 1 : 0 }).where('id', '=', id).execute();
-      await this.record(trx, who, user, enabled ? 'org_token.enable' : 'org_token.disable', id, token.token_hash);
+    return this.writes.run(who, async (w) => {
+      const user = await this.authorize(w.trx, login);
+      const token = await this.tokenOf(w, user, id);
+      await w.trx.updateTable('org_api_tokens').set({ enabled: enabled ? 1 : 0 }).where('id', '=', id).execute();
+      await this.record(w, asUser(who, user), enabled ? 'org_token.enable' : 'org_token.disable', token);
       return toView({ ...token, enabled: enabled ? 1 : 0 });
     });
   }
 
   async delete(who: Actor, login: string, id: string): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      const user = await this.authorize(trx, login);
-      const token = await this.tokenOf(trx, user, id);
-      await trx.deleteFrom('org_api_tokens').where('id', '=', id).execute();
-      await this.record(trx, who, user, 'org_token.delete', id, token.token_hash, { name: token.name });
+    await this.writes.run(who, async (w) => {
+      const user = await this.authorize(w.trx, login);
+      const token = await this.tokenOf(w, user, id);
+      await w.trx.deleteFrom('org_api_tokens').where('id', '=', id).execute();
+      await this.record(w, asUser(who, user), 'org_token.delete', token, { name: token.name });
       // The last imported key of its form may be gone: the gateways' shape check must learn it.
-      if (token.origin !== 'minted') await appendChanges(trx, [cacheKeys.legacyOrgKeyForms()]);
+      if (token.origin !== 'minted') await w.changed(cacheKeys.legacyOrgKeyForms());
     });
   }
 
@@ -208,40 +217,30 @@ export class OrgTokenAdmin {
   async importLegacy(who: Actor, orgName: string, rows: readonly LegacyOrgKeyRow[], opts: { enabled?: boolean } = {}): Promise<OrgTokenView[]> {
     const enabled = opts.enabled ?? true;
     const checked = checkLegacyRows(rows);
-    return this.db.transaction().execute(async (trx) => {
-      const org = await trx.selectFrom('organizations').select('id').where('name', '=', orgName).executeTakeFirst();
-      if (!org) throw notFound(`organization "${orgName}"`);
+    return this.writes.run(who, async (w) => {
+      const org = await orgByName(w.trx, orgName);
       const out: OrgTokenView[] = [];
       for (const r of checked) {
-        const taken = await trx.selectFrom('org_api_tokens').select('id').where('token_hash', '=', r.hash).executeTakeFirst();
+        const taken = await w.trx.selectFrom('org_api_tokens').select('id').where('token_hash', '=', r.hash).executeTakeFirst();
         // Which organization holds it stays unsaid: the file may be for the wrong one.
         if (taken) throw invalid(`line ${r.line}: this key is already stored`);
-        const dup = await trx.selectFrom('org_api_tokens').select('id').where('organization_id', '=', org.id).where('name', '=', r.name).executeTakeFirst();
-        if (dup) throw invalid(`line ${r.line}: organization token named "${r.name}" already exists`);
-        const row = {
-          id: randomUUID(),
-          organization_id: org.id,
-          name: r.name,
-          token_hash: r.hash,
-          hint: r.hint,
-          origin: r.origin,
-          enabled: enabled ? 1 : 0,
-          created_by: null,
-          created_at: now(),
-          last_used_at: null,
-          last_used_ip: null,
-        };
-        await trx.insertInto('org_api_tokens').values(row).execute();
-        // A negative-cache entry for this hash may exist (an integration tried it before the import).
-        await appendChanges(trx, [cacheKeys.orgToken(r.hash)]);
-        await appendAudit(trx, who, { action: 'org_token.import', targetKind: 'org_api_token', targetId: row.id, organizationId: org.id, detail: { name: r.name, enabled, form: r.origin } });
-        out.push(toView(row));
+        const t = { name: r.name, hash: r.hash, hint: r.hint, origin: r.origin, enabled, createdBy: null };
+        try {
+          out.push(await this.insertToken(w, who, org.id, t, 'org_token.import', { name: r.name, enabled, form: r.origin }));
+        } catch (e) {
+          throw atLine(r.line, e);
+        }
       }
       // The gateways' shape check learns that keys of these forms now exist.
-      await appendChanges(trx, [cacheKeys.legacyOrgKeyForms()]);
+      await w.changed(cacheKeys.legacyOrgKeyForms());
       return out;
     });
   }
+}
+
+/** A store outcome about one row of the file: invalid input, named by its line. Anything else as it was. */
+function atLine(line: number, e: unknown): unknown {
+  return e instanceof StoreError ? invalid(`line ${line}: ${e.message}`) : e;
 }
 
 interface CheckedLegacyRow {

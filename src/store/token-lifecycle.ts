@@ -1,18 +1,19 @@
 // store/: the token lifecycle writes and reads (issue 10) — rolling a user token to a new secret
 // with an overlap for the old one, the organization's maximum token lifetime, revoking tokens
 // reported as leaked, the last distinct client addresses, and reading the audit trail.
-// Like admin-store.ts, every write appends the cache keys it invalidates to the change feed and an
-// audit event in the same transaction, so every instance sees it on its next request.
-import type { Kysely, Transaction } from 'kysely';
+// Every write runs in the shared write context (write-context.ts): the cache keys it invalidates go
+// to the change feed and an audit event to the trail in the same transaction, so every instance
+// sees it on its next request.
+import type { Kysely } from 'kysely';
 import { checkTokenShape, hashToken, mintToken, tokenHint } from '../tokens/token-format.js';
-import type { Actor } from './write-log.js';
 import { cacheKeys } from './change-keys.js';
-import { invalid, notFound } from './errors.js';
-import { appendAudit, appendChanges, type AuditEntry } from './write-log.js';
+import { invalid } from './errors.js';
+import { apiTokenById, orgByName, userByLogin } from './names.js';
 import type { Database } from './tables.js';
+import { writesOn, type Actor, type Writes } from './write-context.js';
 
-type Trx = Transaction<Database>;
-type Db = Trx | Kysely<Database>;
+/** The database or a write's transaction. */
+type Db = Kysely<Database>;
 const DAY_MS = 86_400_000;
 
 /** How long the old secret of a rolled token keeps working: the choices the page, API and CLI offer. */
@@ -72,18 +73,23 @@ export interface AuditEventView {
   detail: unknown;
 }
 
-const now = () => new Date().toISOString();
+/** A token found by a reported secret, and what revoking it touches. */
+interface LeakedToken {
+  table: 'api_tokens' | 'org_api_tokens';
+  id: string;
+  revokedAt: string | null;
+  organizationId: string | null;
+  /** The cache keys of every secret that resolves to it. */
+  keys: string[];
+  action: 'token.revoke' | 'org-token.revoke';
+  targetKind: 'api_token' | 'org_api_token';
+}
 
 export class TokenLifecycle {
-  constructor(private readonly db: Kysely<Database>) {}
-
-  private changed(trx: Trx, keys: string[]): Promise<void> {
-    return appendChanges(trx, keys);
-  }
-
-  private audit(trx: Trx, who: Actor, e: AuditEntry): Promise<void> {
-    return appendAudit(trx, who, e);
-  }
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly writes: Writes = writesOn(db),
+  ) {}
 
   /**
    * Mints a new secret for the same token record (same id, name, settings); the old secret keeps
@@ -93,22 +99,21 @@ export class TokenLifecycle {
     if (!isRollOverlap(overlap)) throw invalid(`old secret expiry must be one of ${Object.keys(ROLL_OVERLAPS).join(', ')}`);
     const secret = mintToken('user');
     const hash = hashToken(secret);
-    return this.db.transaction().execute(async (trx) => {
-      const token = await trx.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
-      if (!token) throw notFound('token with this id');
+    return this.writes.run(who, async (w) => {
+      const token = await apiTokenById(w.trx, id);
       if (token.revoked_at) throw invalid('a revoked token cannot be rolled; create a new one');
-      const user = await trx.selectFrom('users').select('organization_id').where('id', '=', token.user_id).executeTakeFirstOrThrow();
-      const at = Date.now();
-      const oldSecretExpiresAt = new Date(at + ROLL_OVERLAPS[overlap]).toISOString();
+      const user = await w.trx.selectFrom('users').select('organization_id').where('id', '=', token.user_id).executeTakeFirstOrThrow();
+      const at = w.now();
+      const oldSecretExpiresAt = new Date(Date.parse(at) + ROLL_OVERLAPS[overlap]).toISOString();
       // Rolled secrets that already stopped are of no use any more.
-      await trx.deleteFrom('api_token_secrets').where('token_id', '=', id).where('expires_at', '<=', new Date(at).toISOString()).execute();
+      await w.trx.deleteFrom('api_token_secrets').where('token_id', '=', id).where('expires_at', '<=', at).execute();
       if (ROLL_OVERLAPS[overlap] > 0) {
-        await trx.insertInto('api_token_secrets').values({ token_hash: token.token_hash, token_id: id, expires_at: oldSecretExpiresAt, created_at: new Date(at).toISOString() }).execute();
+        await w.trx.insertInto('api_token_secrets').values({ token_hash: token.token_hash, token_id: id, expires_at: oldSecretExpiresAt, created_at: at }).execute();
       }
-      await trx.updateTable('api_tokens').set({ token_hash: hash, hint: tokenHint(secret) }).where('id', '=', id).execute();
+      await w.trx.updateTable('api_tokens').set({ token_hash: hash, hint: tokenHint(secret) }).where('id', '=', id).execute();
       // The old hash now resolves to the rolled secret (or nothing); the new one may be cached as absent.
-      await this.changed(trx, [cacheKeys.token(token.token_hash), cacheKeys.token(hash)]);
-      await this.audit(trx, who, { action: 'token.roll', targetKind: 'api_token', targetId: id, organizationId: user.organization_id, detail: { oldSecretExpiresAt } });
+      await w.changed(cacheKeys.token(token.token_hash), cacheKeys.token(hash));
+      await w.audit({ action: 'token.roll', targetKind: 'api_token', targetId: id, organizationId: user.organization_id, detail: { oldSecretExpiresAt } });
       return { secret, oldSecretExpiresAt, hint: tokenHint(secret) };
     });
   }
@@ -116,11 +121,10 @@ export class TokenLifecycle {
   /** Sets (or with null, removes) an organization's maximum token lifetime in days. */
   async setMaxTokenLifetime(who: Actor, orgName: string, days: number | null): Promise<{ id: string; name: string; maxTokenLifetimeDays: number | null }> {
     if (days !== null && (!Number.isInteger(days) || days < 1 || days > MAX_LIFETIME_DAYS)) throw invalid(`days must be a whole number from 1 to ${MAX_LIFETIME_DAYS}, or none`);
-    return this.db.transaction().execute(async (trx) => {
-      const org = await trx.selectFrom('organizations').select(['id', 'name']).where('name', '=', orgName).executeTakeFirst();
-      if (!org) throw notFound(`organization "${orgName}"`);
-      await trx.updateTable('organizations').set({ max_token_lifetime_days: days }).where('id', '=', org.id).execute();
-      await this.audit(trx, who, { action: 'organization.max-token-lifetime', targetKind: 'organization', targetId: org.id, organizationId: org.id, detail: { days } });
+    return this.writes.run(who, async (w) => {
+      const org = await orgByName(w.trx, orgName);
+      await w.trx.updateTable('organizations').set({ max_token_lifetime_days: days }).where('id', '=', org.id).execute();
+      await w.audit({ action: 'organization.max-token-lifetime', targetKind: 'organization', targetId: org.id, organizationId: org.id, detail: { days } });
       return { id: org.id, name: org.name, maxTokenLifetimeDays: days };
     });
   }
@@ -135,7 +139,7 @@ export class TokenLifecycle {
    * secrets). Shape and checksum first: a string that cannot be a token costs no look-up.
    */
   async revokeLeaked(who: Actor, findings: readonly LeakReport[]): Promise<LeakOutcome[]> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.writes.run(who, async (w) => {
       const out: LeakOutcome[] = [];
       for (const { token: t, ...report } of findings) {
         const shape = checkTokenShape(t);
@@ -144,43 +148,15 @@ export class TokenLifecycle {
           continue;
         }
         const hint = tokenHint(t);
-        const hash = hashToken(t);
-        const at = now();
-        const detail = { reason: 'leaked', hint, ...report };
-        const user =
-          (await trx.selectFrom('api_tokens').select(['id', 'token_hash', 'revoked_at', 'user_id']).where('token_hash', '=', hash).executeTakeFirst()) ??
-          (await trx
-            .selectFrom('api_token_secrets')
-            .innerJoin('api_tokens', 'api_tokens.id', 'api_token_secrets.token_id')
-            .select(['api_tokens.id', 'api_tokens.token_hash', 'api_tokens.revoked_at', 'api_tokens.user_id'])
-            .where('api_token_secrets.token_hash', '=', hash)
-            .executeTakeFirst());
-        if (user) {
-          if (user.revoked_at) {
-            out.push({ hint, live: false, outcome: 'already-revoked' });
-            continue;
-          }
-          await trx.updateTable('api_tokens').set({ revoked_at: at, revoked_reason: 'leaked' }).where('id', '=', user.id).execute();
-          const secrets = await trx.selectFrom('api_token_secrets').select('token_hash').where('token_id', '=', user.id).execute();
-          await this.changed(trx, [user.token_hash, ...secrets.map((s) => s.token_hash)].map(cacheKeys.token));
-          const org = await trx.selectFrom('users').select('organization_id').where('id', '=', user.user_id).executeTakeFirst();
-          await this.audit(trx, who, { action: 'token.revoke', targetKind: 'api_token', targetId: user.id, organizationId: org?.organization_id ?? null, detail });
-          out.push({ hint, live: true, outcome: 'revoked' });
+        const found = await findLeaked(w.trx, hashToken(t));
+        if (!found || found.revokedAt) {
+          out.push({ hint, live: false, outcome: found ? 'already-revoked' : 'unknown' });
           continue;
         }
-        const orgToken = await trx.selectFrom('org_api_tokens').select(['id', 'organization_id', 'revoked_at']).where('token_hash', '=', hash).executeTakeFirst();
-        if (orgToken) {
-          if (orgToken.revoked_at) {
-            out.push({ hint, live: false, outcome: 'already-revoked' });
-            continue;
-          }
-          await trx.updateTable('org_api_tokens').set({ revoked_at: at, revoked_reason: 'leaked' }).where('id', '=', orgToken.id).execute();
-          await this.changed(trx, [cacheKeys.orgToken(hash)]);
-          await this.audit(trx, who, { action: 'org-token.revoke', targetKind: 'org_api_token', targetId: orgToken.id, organizationId: orgToken.organization_id, detail });
-          out.push({ hint, live: true, outcome: 'revoked' });
-          continue;
-        }
-        out.push({ hint, live: false, outcome: 'unknown' });
+        await w.trx.updateTable(found.table).set({ revoked_at: w.now(), revoked_reason: 'leaked' }).where('id', '=', found.id).execute();
+        await w.changed(...found.keys);
+        await w.audit({ action: found.action, targetKind: found.targetKind, targetId: found.id, organizationId: found.organizationId, detail: { reason: 'leaked', hint, ...report } });
+        out.push({ hint, live: true, outcome: 'revoked' });
       }
       return out;
     });
@@ -239,14 +215,39 @@ export class TokenLifecycle {
 
   /** Organization id by name, for the CLI's filters. */
   async organizationId(name: string): Promise<string> {
-    const org = await this.db.selectFrom('organizations').select('id').where('name', '=', name).executeTakeFirst();
-    if (!org) throw notFound(`organization "${name}"`);
-    return org.id;
+    return (await orgByName(this.db, name)).id;
   }
 
   async userId(login: string): Promise<string> {
-    const user = await this.db.selectFrom('users').select('id').where('login_key', '=', login.trim().toLowerCase()).executeTakeFirst();
-    if (!user) throw notFound(`user "${login}"`);
-    return user.id;
+    return (await userByLogin(this.db, login)).id;
   }
+}
+
+/** The user token (by its current or a rolled secret) or else the organization token whose secret hashes to `hash`. */
+async function findLeaked(db: Db, hash: string): Promise<LeakedToken | undefined> {
+  const user =
+    (await db.selectFrom('api_tokens').select(['id', 'token_hash', 'revoked_at', 'user_id']).where('token_hash', '=', hash).executeTakeFirst()) ??
+    (await db
+      .selectFrom('api_token_secrets')
+      .innerJoin('api_tokens', 'api_tokens.id', 'api_token_secrets.token_id')
+      .select(['api_tokens.id', 'api_tokens.token_hash', 'api_tokens.revoked_at', 'api_tokens.user_id'])
+      .where('api_token_secrets.token_hash', '=', hash)
+      .executeTakeFirst());
+  if (user) {
+    const secrets = await db.selectFrom('api_token_secrets').select('token_hash').where('token_id', '=', user.id).execute();
+    const owner = await db.selectFrom('users').select('organization_id').where('id', '=', user.user_id).executeTakeFirst();
+    return {
+      table: 'api_tokens',
+      id: user.id,
+      revokedAt: user.revoked_at ?? null,
+      organizationId: owner?.organization_id ?? null,
+      keys: [user.token_hash, ...secrets.map((s) => s.token_hash)].map(cacheKeys.token),
+      action: 'token.revoke',
+      targetKind: 'api_token',
+    };
+  }
+  const org = await db.selectFrom('org_api_tokens').select(['id', 'organization_id', 'revoked_at']).where('token_hash', '=', hash).executeTakeFirst();
+  return (
+    org && { table: 'org_api_tokens', id: org.id, revokedAt: org.revoked_at ?? null, organizationId: org.organization_id, keys: [cacheKeys.orgToken(hash)], action: 'org-token.revoke', targetKind: 'org_api_token' }
+  );
 }

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Store } from '../../src/store/index.js';
 import { OrgTokenAdmin } from '../../src/store/org-token-admin.js';
+import { judgeOrgTokenManagement } from '../../src/policy/org-token.js';
 import { seedOrganization, TEST_ACTOR } from './fixtures.js';
 
 export const FLAG = 'OrganizationApiToken';
@@ -49,7 +50,7 @@ export async function seedOrgTokenOrg(store: Store, flag: boolean, other: { logi
     userIds[state] = (await store.admin.createUser(TEST_ACTOR, org.name, logins[state], r)).id;
   }
   await store.admin.setUserEnabled(TEST_ACTOR, logins.disabled, false);
-  const { token, secret } = await new OrgTokenAdmin(store.db).create(TEST_ACTOR, logins.enabled, 'Legacy integration', { enabled: true });
+  const { token, secret } = await new OrgTokenAdmin(store.db, judgeOrgTokenManagement).create(TEST_ACTOR, logins.enabled, 'Legacy integration', { enabled: true });
   // Without the flag the token stays; it was created while the flag was on.
   if (!flag) await store.admin.setOrganizationFeature(TEST_ACTOR, org.name, FLAG, false);
   return { name: org.name, id: org.id, token: secret, tokenId: token.id, logins, userIds };

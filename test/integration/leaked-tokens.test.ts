@@ -9,6 +9,7 @@ import { mintToken } from '../../src/tokens/token-format.js';
 import { signReport } from '../../src/security/leaked-tokens.js';
 import type { Store } from '../../src/store/index.js';
 import { OrgTokenAdmin } from '../../src/store/org-token-admin.js';
+import { judgeOrgTokenManagement } from '../../src/policy/org-token.js';
 import { seedOrganization, seedUser, TEST_ACTOR, type SeededUser } from '../helpers/fixtures.js';
 import { SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-server.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
@@ -38,7 +39,7 @@ beforeAll(async () => {
   const org = await seedOrganization(ts.store);
   await ts.store.admin.setOrganizationFeature(TEST_ACTOR, org.name, 'OrganizationApiToken', true);
   alice = await seedUser(ts.store, { org: org.name });
-  orgToken = (await new OrgTokenAdmin(ts.store.db).create(TEST_ACTOR, alice.login, 'legacy org token', { enabled: true })).secret;
+  orgToken = (await new OrgTokenAdmin(ts.store.db, judgeOrgTokenManagement).create(TEST_ACTOR, alice.login, 'legacy org token', { enabled: true })).secret;
 }, 30_000);
 
 afterAll(async () => {

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { hashToken } from '../../src/tokens/token-format.js';
 import { SOAP11_NS, TNS } from '../../src/soap/protocol.js';
 import { OrgTokenAdmin } from '../../src/store/org-token-admin.js';
+import { judgeOrgTokenManagement } from '../../src/policy/org-token.js';
 import { seedOrganization, TEST_ACTOR } from '../helpers/fixtures.js';
 import { BY_USER, expected, FLAG, seedOrgTokenOrg, type OrgTokenOrg, type UserState } from '../helpers/org-token-rule.js';
 import { runCli, runCliJson } from '../helpers/processes.js';
@@ -72,7 +73,7 @@ async function importTraces() {
 
 beforeAll(async () => {
   ts = await createTestStore();
-  orgTokens = new OrgTokenAdmin(ts.store.db);
+  orgTokens = new OrgTokenAdmin(ts.store.db, judgeOrgTokenManagement);
   cliEnv = { DATABASE_URL: ts.url, NODE_ENV: 'test', LOG_LEVEL: 'warn' };
   gw = await startTestGateway({ store: ts.store, storeUrl: ts.url });
   const elsewhere = await seedOrganization(ts.store);

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/tokens/token-format.js';
 import { orgTokenRequests } from '../../src/observability/metrics.js';
 import { OrgTokenAdmin, OrgTokenManagementRefused } from '../../src/store/org-token-admin.js';
+import { judgeOrgTokenManagement } from '../../src/policy/org-token.js';
 import { seedOrganization, TEST_ACTOR } from '../helpers/fixtures.js';
 import { BY_USER, expected, FLAG, seedOrgTokenOrg, type OrgTokenOrg, type UserState } from '../helpers/org-token-rule.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
@@ -27,7 +28,7 @@ const login = () => `ot-${randomBytes(4).toString('hex')}@example.test`;
 
 beforeAll(async () => {
   ts = await createTestStore();
-  orgTokens = new OrgTokenAdmin(ts.store.db);
+  orgTokens = new OrgTokenAdmin(ts.store.db, judgeOrgTokenManagement);
   gw = await startTestGateway({ store: ts.store, storeUrl: ts.url });
   const elsewhere = await seedOrganization(ts.store);
   await ts.store.admin.setOrganizationFeature(TEST_ACTOR, elsewhere.name, FLAG, true);

@@ -9,6 +9,7 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OAuthStore } from '../../src/oauth/oauth-store.js';
 import { OrgTokenAdmin } from '../../src/store/org-token-admin.js';
+import { judgeOrgTokenManagement } from '../../src/policy/org-token.js';
 import { seedOrganization, seedUser, TEST_ACTOR, type SeededUser } from '../helpers/fixtures.js';
 import { consent } from '../helpers/oauth-flow.js';
 import { givePassword } from '../helpers/settings-client.js';
@@ -66,7 +67,7 @@ beforeAll(async () => {
   const org = await seedOrganization(ts.store);
   await ts.store.admin.setOrganizationFeature(TEST_ACTOR, org.name, 'OrganizationApiToken', true);
   alice = await seedUser(ts.store, { org: org.name });
-  const created = await new OrgTokenAdmin(ts.store.db).create(TEST_ACTOR, alice.login, 'Legacy integration', { enabled: true });
+  const created = await new OrgTokenAdmin(ts.store.db, judgeOrgTokenManagement).create(TEST_ACTOR, alice.login, 'Legacy integration', { enabled: true });
   orgToken = { secret: created.secret, tokenId: created.token.id };
   // OAuth: a public client, authorization code with PKCE, consent given as a browser would
   await givePassword(ts.store, alice.userId);
