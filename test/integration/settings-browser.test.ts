@@ -10,6 +10,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTIFACTS, launchChromium, type Browser } from '../helpers/chromium.js';
 import { OrgTokenAdmin } from '../../src/store/org-token-admin.js';
+import { judgeOrgTokenManagement } from '../../src/policy/org-token.js';
 import { seedUser, TEST_ACTOR, type SeededUser } from '../helpers/fixtures.js';
 import { givePassword, PASSWORD } from '../helpers/settings-client.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
@@ -129,7 +130,7 @@ describe('the settings page in Chromium', () => {
 
   it("lists an imported organization key (the platform's own GUID) with its hint, marked imported; deleting it on the page stops it", async () => {
     const key = randomUUID().toUpperCase();
-    const [imported] = await new OrgTokenAdmin(ts.store.db).importLegacy(TEST_ACTOR, user.org, [{ line: 1, name: 'Platform key', key }]);
+    const [imported] = await new OrgTokenAdmin(ts.store.db, judgeOrgTokenManagement).importLegacy(TEST_ACTOR, user.org, [{ line: 1, name: 'Platform key', key }]);
     const asUser = async () => {
       await gw.gateway.follower.poll();
       return request(gw.url).get('/Api/v5/envelope/1').set('organizationKey', key).set('userLoginName', user.login);
