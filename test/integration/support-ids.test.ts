@@ -4,28 +4,14 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signReport } from '../../src/security/leaked-tokens.js';
-import { givePassword, signIn, type SignedIn } from '../helpers/settings-client.js';
-import { seedUser } from '../helpers/fixtures.js';
-import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import { createTestStore, type TestStore } from '../helpers/test-store.js';
+import { useGateway } from '../helpers/use-gateway.js';
 
 const KEY = randomBytes(32).toString('hex');
-let ts: TestStore;
-let gw: TestGateway;
-let alice: SignedIn;
-
-beforeAll(async () => {
-  ts = await createTestStore();
-  gw = await startTestGateway({ store: ts.store, storeUrl: ts.url, overrides: { security: { leakedTokens: { signingSecret: KEY, maxTokensPerReport: 10 } } } });
-  const user = await seedUser(ts.store);
-  await givePassword(ts.store, user.userId);
-  alice = await signIn(gw.url, user.login);
-});
-afterAll(async () => {
-  await gw?.close();
-  await ts?.drop();
+const { ts, gw, sessions: { user: alice } } = useGateway({
+  overrides: { security: { leakedTokens: { signingSecret: KEY, maxTokensPerReport: 10 } } },
+  users: { user: { signIn: true } },
 });
 
 type Line = Record<string, unknown>;
