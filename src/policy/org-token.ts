@@ -13,6 +13,7 @@ import {
   type GatehouseError,
 } from '../outcomes/errors.js';
 import type { OrgApiTokenRecord, OrganizationRecord, RoleRecord, UserRecord } from '../store/records.js';
+import type { OrgTokenManagementFacts, OrgTokenManagementVerdict } from '../store/org-token-admin.js';
 import { effectivePermission } from './permission.js';
 import { API_PERMISSION } from './user-token.js';
 
@@ -64,25 +65,14 @@ export function judgeActingUser({ organizationId, user, roles }: ActingUserFacts
   return null;
 }
 
-/** Why a user may not manage organization tokens; what the settings page shows beside the disabled section. */
-export type OrgTokenManagementRefusal =
-  | 'user-disabled'
-  | 'feature-disabled'
-  | 'permission-blocked'
-  | 'permission-missing';
-
-export interface OrgTokenManagementFacts {
-  user: UserRecord;
-  organization: OrganizationRecord;
-  roles: readonly RoleRecord[];
-}
-
 /**
  * Who may create, list, enable, disable and delete the organization's tokens: an enabled user of
  * the organization whose `API` permission is in effect, while the flag is on. A user whose `API`
  * is denied by any role is refused even if another role allows it ('permission-blocked').
+ * It is the rule store/org-token-admin.ts is given by its callers (the store names the facts and
+ * the verdict, and never imports policy).
  */
-export function judgeOrgTokenManagement({ user, organization, roles }: OrgTokenManagementFacts): { allowed: true } | { allowed: false; reason: OrgTokenManagementRefusal } {
+export function judgeOrgTokenManagement({ user, organization, roles }: OrgTokenManagementFacts): OrgTokenManagementVerdict {
   if (user.organizationId !== organization.id) throw new Error('judgeOrgTokenManagement: user and organization differ');
   if (!user.enabled) return { allowed: false, reason: 'user-disabled' };
   if (!hasOrgTokenFlag(organization)) return { allowed: false, reason: 'feature-disabled' };
