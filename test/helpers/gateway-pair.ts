@@ -184,3 +184,65 @@ export function lastTier(inst: Instance, tokenId: string): string | undefined {
   const line = inst.gw.logs.filter((l) => l.includes('"message":"access"') && l.includes(`"tokenId":"${tokenId}"`)).at(-1);
   return line ? (JSON.parse(line) as { cacheTier?: string }).cacheTier : undefined;
 }
+
+export interface FaultRun {
+  load: Load;
+  /** When the victim's token was disabled (through instance a, during the fault). */
+  revokedAt: number;
+  /** When `recover` resolved: Redis serves again. */
+  backAt: number;
+  /** Valid calls answered 200 while the fault lasted (from `fault` resolving to `recover` resolving). */
+  okDuring: number;
+  /** From `backAt` until every instance reports Redis up again on /readyz. */
+  reconnectMs: number;
+  /** Revocations measured across the instances of `quiet` once Redis is back: the channel alone carries them. */
+  after: ReturnType<typeof summary>;
+}
+
+/**
+ * A Redis fault under load: valid callers on both instances of `pair` and the victim's token
+ * watched on both; `fault()` brings the fault about, the victim's token is disabled through
+ * instance a while it lasts, `recover()` ends it. Then every instance must be back on Redis
+ * (/readyz) and subscribed (`subscribed`) by itself, and revocations must cross between the
+ * instances of `quiet` again — a pair that polls the change feed so rarely that only the Redis
+ * channel can carry them.
+ */
+export async function faultUnderLoad(
+  pair: GatewayPair,
+  opts: {
+    valid: SeededUser[];
+    victim: SeededUser;
+    quiet: GatewayPair;
+    /** A token used only to measure revocations on `quiet` once Redis is back. */
+    probe: SeededUser;
+    fault(): Promise<void>;
+    recover(): Promise<void>;
+    subscribed(): Promise<boolean>;
+  },
+): Promise<FaultRun> {
+  const load = startLoad(pair, opts.valid, opts.victim.token);
+  try {
+    await sleep(300);
+    await opts.fault();
+    const okAtFault = load.ok;
+    await pair.a.store.admin.setApiTokenEnabled(TEST_ACTOR, opts.victim.tokenId, false);
+    const revokedAt = Date.now();
+    await opts.recover();
+    const backAt = Date.now();
+    const okDuring = load.ok - okAtFault;
+    const instances = [...pair.both, ...opts.quiet.both];
+    await until('every instance back on Redis', async () => (await Promise.all(instances.map((i) => readyz(i.url)))).every((r) => r.redis === 'up'), 15_000);
+    const reconnectMs = Date.now() - backAt;
+    await until('every instance subscribed again', opts.subscribed, 10_000);
+    const after = summary(await measureRevocations(opts.quiet, opts.probe, 6));
+    await sleep(200);
+    return { load, revokedAt, backAt, okDuring, reconnectMs, after };
+  } finally {
+    await load.stop();
+  }
+}
+
+/** The victim answers 200 on neither instance once its revocation is `boundMs` old. */
+export function acceptedAfter(run: FaultRun, boundMs: number) {
+  return run.load.watched.filter((r) => r.sentAt > run.revokedAt + boundMs && r.status === 200);
+}

@@ -4,7 +4,7 @@
 // meet the ports other suites get from the kernel), without persistence, in a temporary directory.
 // Every wait is bounded; `stop()` kills every process and removes the directory, and an `exit`
 // hook kills what a crashed test left behind.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,12 @@ const HOST = '127.0.0.1';
 /** Below Linux's default ephemeral range (32768–60999), where freePort() and the kernel pick. */
 const PORT_RANGE = [20000, 32000] as const;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * `setpriv --pdeathsig KILL` (util-linux) makes a server die with the test process even when that
+ * one is killed outright (no `exit` hook runs then); without setpriv, the hook below is all there is.
+ */
+const WRAPPER = spawnSync('setpriv', ['--pdeathsig', 'KILL', 'true']).status === 0 ? ['setpriv', '--pdeathsig', 'KILL'] : [];
 
 const live = new Set<ChildProcess>();
 let exitHook = false;
@@ -100,7 +106,8 @@ export class RedisProcess {
 
   async start(): Promise<void> {
     if (this.running) return;
-    const p = spawn('redis-server', [...this.args, '--logfile', this.logFile], { stdio: 'ignore' });
+    const argv = [...WRAPPER, 'redis-server', ...this.args, '--logfile', this.logFile];
+    const p = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
     track(p);
     this.proc = p;
     await waitFor(`redis-server on ${this.port}`, async () => {
@@ -316,6 +323,8 @@ export interface RedisSentinelTopology {
   waitHealthy(opts?: { replica?: boolean; ms?: number }): Promise<void>;
   /** Kills the primary; resolves once the Sentinels have promoted the replica. */
   killPrimaryAndAwaitFailover(ms?: number): Promise<{ oldPrimary: number; newPrimary: number; ms: number }>;
+  /** Starts a stopped data node as a replica of the current primary (what an operator does after a failover). */
+  rejoinAsReplica(port: number): Promise<void>;
   killAll(): Promise<void>;
   startAll(): Promise<void>;
   stop(): Promise<void>;
@@ -422,6 +431,10 @@ export async function startRedisSentinel(opts: { name?: string; downAfterMs?: nu
         return true;
       }, ms, 50);
       return { oldPrimary, newPrimary, ms: Date.now() - started };
+    },
+    async rejoinAsReplica(port) {
+      dataConf(port, await primary());
+      await topology.process(port).start();
     },
     async killAll() {
       await Promise.all(all.map((n) => n.kill()));
