@@ -169,22 +169,23 @@ export const App = z.strictObject({
 export const AppList = component('AppList', z.array(App));
 
 // --- the types of both ends ---------------------------------------------------------------------
+// Request bodies as a client writes them (z.input), responses as the server builds them (z.output).
 
-export type SignIn = z.infer<typeof SignIn>;
-export type SetPassword = z.infer<typeof SetPassword>;
-export type CreateToken = z.infer<typeof CreateToken>;
-export type UpdateToken = z.infer<typeof UpdateToken>;
-export type RollToken = z.infer<typeof RollToken>;
-export type CreateOrgToken = z.infer<typeof CreateOrgToken>;
-export type UpdateOrgToken = z.infer<typeof UpdateOrgToken>;
-export type ErrorBody = z.infer<typeof ErrorBody>;
-export type Me = z.infer<typeof Me>;
-export type Token = z.infer<typeof Token>;
-export type CreatedToken = z.infer<typeof CreatedToken>;
-export type RolledToken = z.infer<typeof RolledToken>;
-export type AuditEvent = z.infer<typeof AuditEvent>;
-export type OrgToken = z.infer<typeof OrgToken>;
-export type OrgTokenSection = z.infer<typeof OrgTokenSection>;
-export type OrgTokens = z.infer<typeof OrgTokens>;
-export type CreatedOrgToken = z.infer<typeof CreatedOrgToken>;
-export type App = z.infer<typeof App>;
+export type SignIn = z.input<typeof SignIn>;
+export type SetPassword = z.input<typeof SetPassword>;
+export type CreateToken = z.input<typeof CreateToken>;
+export type UpdateToken = z.input<typeof UpdateToken>;
+export type RollToken = z.input<typeof RollToken>;
+export type CreateOrgToken = z.input<typeof CreateOrgToken>;
+export type UpdateOrgToken = z.input<typeof UpdateOrgToken>;
+export type ErrorBody = z.output<typeof ErrorBody>;
+export type Me = z.output<typeof Me>;
+export type Token = z.output<typeof Token>;
+export type CreatedToken = z.output<typeof CreatedToken>;
+export type RolledToken = z.output<typeof RolledToken>;
+export type AuditEvent = z.output<typeof AuditEvent>;
+export type OrgToken = z.output<typeof OrgToken>;
+export type OrgTokenSection = z.output<typeof OrgTokenSection>;
+export type OrgTokens = z.output<typeof OrgTokens>;
+export type CreatedOrgToken = z.output<typeof CreatedOrgToken>;
+export type App = z.output<typeof App>;

@@ -1,8 +1,10 @@
 // web/page: the settings JSON API as the page uses it. Same-origin fetches; the CSRF token from
 // /me goes on every request that changes something.
-// The bodies' types are the server's own (settings/wire.ts).
+// The bodies' types, both ways, are the server's own (settings/wire.ts, inferred from the zod
+// schemas the server validates with): a field renamed there fails to compile here.
+import type * as Wire from '../../settings/wire.js';
 import type { App, Me, OrgToken, OrgTokens, Token } from '../../settings/wire.js';
-export type { App, Me, OrgToken, OrgTokens, Token } from '../../settings/wire.js';
+export type { App, Me, OrgToken, OrgTokens, RollToken, Token } from '../../settings/wire.js';
 
 export class ApiError extends Error {
   constructor(
@@ -23,7 +25,7 @@ export function whenSessionEnds(fn: () => void): void {
   onSessionEnded = fn;
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+async function call<T>(method: string, path: string, body?: object): Promise<T> {
   const headers: Record<string, string> = {};
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET') headers['X-CSRF-Token'] = csrfToken;
@@ -40,19 +42,22 @@ function remember(me: Me): Me {
   return me;
 }
 
+/** A request body, checked against its wire type where it is written. */
+const send = <B extends object>(body: B): B => body;
+
 export const api = {
   me: () => call<Me>('GET', '/me').then(remember),
-  signIn: (login: string, password: string) => call<Me>('POST', '/session', { login, password }).then(remember),
-  setPassword: (token: string, password: string) => call<Me>('POST', '/password', { token, password }).then(remember),
+  signIn: (login: string, password: string) => call<Me>('POST', '/session', send<Wire.SignIn>({ login, password })).then(remember),
+  setPassword: (token: string, password: string) => call<Me>('POST', '/password', send<Wire.SetPassword>({ token, password })).then(remember),
   signOut: () => call<void>('DELETE', '/session'),
   tokens: () => call<Token[]>('GET', '/tokens'),
-  createToken: (name: string, expiresAt: string | null) => call<{ token: Token; secret: string }>('POST', '/tokens', { name, expiresAt }),
-  updateToken: (id: string, patch: Partial<Pick<Token, 'name' | 'enabled' | 'expiresAt'>>) => call<Token>('PATCH', `/tokens/${encodeURIComponent(id)}`, patch),
-  rollToken: (id: string, oldExpires: string) => call<{ token: Token; secret: string; oldSecretExpiresAt: string }>('POST', `/tokens/${encodeURIComponent(id)}/roll`, { oldExpires }),
+  createToken: (name: string, expiresAt: string | null) => call<Wire.CreatedToken>('POST', '/tokens', send<Wire.CreateToken>({ name, expiresAt })),
+  updateToken: (id: string, patch: Wire.UpdateToken) => call<Token>('PATCH', `/tokens/${encodeURIComponent(id)}`, patch),
+  rollToken: (id: string, oldExpires: Wire.RollToken['oldExpires']) => call<Wire.RolledToken>('POST', `/tokens/${encodeURIComponent(id)}/roll`, send<Wire.RollToken>({ oldExpires })),
   deleteToken: (id: string) => call<void>('DELETE', `/tokens/${encodeURIComponent(id)}`),
   orgTokens: () => call<OrgTokens>('GET', '/org-tokens'),
-  createOrgToken: (name: string) => call<{ token: OrgToken; secret: string }>('POST', '/org-tokens', { name }),
-  updateOrgToken: (id: string, enabled: boolean) => call<OrgToken>('PATCH', `/org-tokens/${encodeURIComponent(id)}`, { enabled }),
+  createOrgToken: (name: string) => call<Wire.CreatedOrgToken>('POST', '/org-tokens', send<Wire.CreateOrgToken>({ name })),
+  updateOrgToken: (id: string, enabled: boolean) => call<OrgToken>('PATCH', `/org-tokens/${encodeURIComponent(id)}`, send<Wire.UpdateOrgToken>({ enabled })),
   deleteOrgToken: (id: string) => call<void>('DELETE', `/org-tokens/${encodeURIComponent(id)}`),
   apps: () => call<App[]>('GET', '/apps'),
   revokeApp: (id: string) => call<void>('DELETE', `/apps/${encodeURIComponent(id)}`),

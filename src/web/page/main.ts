@@ -3,7 +3,7 @@
 // organization tokens section and Apps and Connections. Every control is labelled and reachable
 // by keyboard; the layout is one column at 400 px.
 import './settings.css';
-import { api, ApiError, whenSessionEnds, type App, type Me, type OrgToken, type OrgTokens, type Token } from './api.js';
+import { api, ApiError, whenSessionEnds, type App, type Me, type OrgToken, type OrgTokens, type RollToken, type Token } from './api.js';
 import { formatDate, h } from './dom.js';
 
 const main = document.getElementById('main')!;
@@ -311,7 +311,7 @@ function roll(t: Token) {
     'Roll token',
     'primary',
     async (d) => {
-      const rolled = await api.rollToken(t.id, select.value);
+      const rolled = await api.rollToken(t.id, select.value as RollToken['oldExpires']);
       d.close();
       fresh = { name: rolled.token.name, secret: rolled.secret };
       replace(rolled.token);
