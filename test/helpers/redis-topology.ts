@@ -112,7 +112,8 @@ export class RedisProcess {
     this.proc = p;
     await waitFor(`redis-server on ${this.port}`, async () => {
       if (p.exitCode !== null) throw new Error(`redis-server on ${this.port} exited with ${p.exitCode} (see ${this.logFile})`);
-      return (await command(this.port, 'PING')) === 'PONG';
+      // Ours, not a server someone else started on the port meanwhile (setpriv execs: same pid).
+      return (await info(this.port, 'server'))['process_id'] === String(p.pid);
     }, 10_000, 20);
   }
 
@@ -125,6 +126,17 @@ export class RedisProcess {
       p.once('exit', () => resolve());
       p.kill('SIGKILL');
     });
+  }
+}
+
+/** A topology that failed to start (a probed port taken in between by someone else) is torn down and tried again on other ports. */
+async function withRetries<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await start();
+    } catch (e) {
+      if (i >= attempts) throw e;
+    }
   }
 }
 
@@ -199,7 +211,11 @@ function parseClusterNodes(text: string): ClusterNodeInfo[] {
  * (3 masters, one replica each). `cluster-node-timeout` 1000 ms makes a failover take about 2–3 s;
  * `cluster-replica-validity-factor 0` lets a replica take over however long it was out of touch.
  */
-export async function startRedisCluster(opts: { nodeTimeoutMs?: number } = {}): Promise<RedisClusterTopology> {
+export function startRedisCluster(opts: { nodeTimeoutMs?: number } = {}): Promise<RedisClusterTopology> {
+  return withRetries(() => startRedisClusterOnce(opts));
+}
+
+async function startRedisClusterOnce(opts: { nodeTimeoutMs?: number }): Promise<RedisClusterTopology> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-redis-cluster-'));
   const ports = await sparePorts(12);
   const dataPorts = ports.slice(0, 6);
@@ -334,7 +350,11 @@ export interface RedisSentinelTopology {
  * A primary, its replica and 3 Sentinels (quorum 2, down after 1000 ms: a failover takes about
  * 2–3 s). The data nodes run from config files the Sentinels rewrite, so roles survive a restart.
  */
-export async function startRedisSentinel(opts: { name?: string; downAfterMs?: number } = {}): Promise<RedisSentinelTopology> {
+export function startRedisSentinel(opts: { name?: string; downAfterMs?: number } = {}): Promise<RedisSentinelTopology> {
+  return withRetries(() => startRedisSentinelOnce(opts));
+}
+
+async function startRedisSentinelOnce(opts: { name?: string; downAfterMs?: number }): Promise<RedisSentinelTopology> {
   const name = opts.name ?? 'gatehouse';
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-redis-sentinel-'));
   const [p1, p2, ...sPorts] = await sparePorts(5);
