@@ -38,6 +38,14 @@ export interface OrgTokenOrg {
   userIds: Partial<Record<UserState, string>>;
 }
 
+/** The `otherOrg` state's user: a member (Integrators) of another organization, one with the flag on. */
+export async function seedOtherOrgUser(store: Store, login: string): Promise<{ login: string; id: string }> {
+  const elsewhere = await seedOrganization(store);
+  await store.admin.setOrganizationFeature(TEST_ACTOR, elsewhere.name, FLAG, true);
+  const other = await store.admin.createUser(TEST_ACTOR, elsewhere.name, login, ['Integrators']);
+  return { login, id: other.id };
+}
+
 /** An organization with one user per state (`other` is a user of another organization), its flag as given. */
 export async function seedOrgTokenOrg(store: Store, flag: boolean, other: { login: string; id: string }, loginPrefix = 'ot'): Promise<OrgTokenOrg> {
   const login = () => `${loginPrefix}-${randomBytes(4).toString('hex')}@example.test`;

@@ -3,54 +3,39 @@
 // a signed report to one revokes it on both on the very next request, with the distinct message.
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/tokens/token-format.js';
 import { signReport } from '../../src/security/leaked-tokens.js';
-import type { Store } from '../../src/store/index.js';
 import { OrgTokenAdmin } from '../../src/store/org-token-admin.js';
 import { judgeOrgTokenManagement } from '../../src/policy/org-token.js';
-import { seedOrganization, seedUser, TEST_ACTOR, type SeededUser } from '../helpers/fixtures.js';
+import { TEST_ACTOR } from '../helpers/fixtures.js';
 import { SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-server.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import { createTestStore, TEST_DB, type TestStore } from '../helpers/test-store.js';
+import { TEST_DB, type TestStore } from '../helpers/test-store.js';
+import { useGateway } from '../helpers/use-gateway.js';
 
 const KEY = randomBytes(32).toString('hex');
 const prefix = uniquePrefix(`leaked-${TEST_DB}`);
+const overrides = (ts: TestStore) => ({
+  redis: { url: SHARED_REDIS_URL, keyPrefix: prefix },
+  // The change feed is polled rarely: what is shown is the Redis eviction channel.
+  store: { url: ts.url, changeFeedPollMs: 60_000 },
+  security: { leakedTokens: { signingSecret: KEY, maxTokensPerReport: 10 } },
+});
 
-let ts: TestStore;
-let storeB: Store;
-let a: TestGateway;
+// Instance a on the test's store connection, b (below) on one of its own, as two processes.
+const { ts, gw: a, users: { alice }, startGateway } = useGateway({
+  overrides,
+  users: { alice: { features: ['OrganizationApiToken'] } },
+  redisPrefix: prefix,
+});
 let b: TestGateway;
-let alice: SeededUser;
 let orgToken: string;
 
 beforeAll(async () => {
-  ts = await createTestStore();
-  storeB = ts.reopen();
-  const overrides = {
-    redis: { url: SHARED_REDIS_URL, keyPrefix: prefix },
-    // The change feed is polled rarely: what is shown is the Redis eviction channel.
-    store: { url: ts.url, changeFeedPollMs: 60_000 },
-    security: { leakedTokens: { signingSecret: KEY, maxTokensPerReport: 10 } },
-  };
-  a = await startTestGateway({ store: ts.store, storeUrl: ts.url, overrides });
-  b = await startTestGateway({ store: storeB, storeUrl: ts.url, overrides });
-  const org = await seedOrganization(ts.store);
-  await ts.store.admin.setOrganizationFeature(TEST_ACTOR, org.name, 'OrganizationApiToken', true);
-  alice = await seedUser(ts.store, { org: org.name });
+  b = await startGateway({ overrides: overrides(ts), ownConnection: true });
   orgToken = (await new OrgTokenAdmin(ts.store.db, judgeOrgTokenManagement).create(TEST_ACTOR, alice.login, 'legacy org token', { enabled: true })).secret;
 }, 30_000);
-
-afterAll(async () => {
-  await Promise.all([a?.close(), b?.close()]);
-  await storeB?.close();
-  const r = new Redis(SHARED_REDIS_URL);
-  const keys = await r.keys(`${prefix}*`);
-  if (keys.length) await r.del(...keys);
-  r.disconnect();
-  await ts?.drop();
-});
 
 const report = (gw: TestGateway, body: string, signature: string | null = signReport(body, KEY)) => {
   let req = request(gw.url).post('/security/leaked-tokens').set('Content-Type', 'application/json');

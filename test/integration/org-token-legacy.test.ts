@@ -15,16 +15,15 @@ import { hashToken } from '../../src/tokens/token-format.js';
 import { SOAP11_NS, TNS } from '../../src/soap/protocol.js';
 import { OrgTokenAdmin } from '../../src/store/org-token-admin.js';
 import { judgeOrgTokenManagement } from '../../src/policy/org-token.js';
-import { seedOrganization, TEST_ACTOR } from '../helpers/fixtures.js';
-import { BY_USER, expected, FLAG, seedOrgTokenOrg, type OrgTokenOrg, type UserState } from '../helpers/org-token-rule.js';
+import { TEST_ACTOR } from '../helpers/fixtures.js';
+import { BY_USER, expected, FLAG, seedOrgTokenOrg, seedOtherOrgUser, type OrgTokenOrg, type UserState } from '../helpers/org-token-rule.js';
 import { runCli, runCliJson } from '../helpers/processes.js';
 import { SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-server.js';
 import { givePassword, signIn } from '../helpers/settings-client.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import { createTestStore, type TestStore } from '../helpers/test-store.js';
+import { useGateway } from '../helpers/use-gateway.js';
 
-let ts: TestStore;
-let gw: TestGateway;
+const { ts, gw } = useGateway();
 let orgTokens: OrgTokenAdmin;
 let cliEnv: Record<string, string>;
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-org-keys-'));
@@ -72,21 +71,14 @@ async function importTraces() {
 }
 
 beforeAll(async () => {
-  ts = await createTestStore();
   orgTokens = new OrgTokenAdmin(ts.store.db, judgeOrgTokenManagement);
   cliEnv = { DATABASE_URL: ts.url, NODE_ENV: 'test', LOG_LEVEL: 'warn' };
-  gw = await startTestGateway({ store: ts.store, storeUrl: ts.url });
-  const elsewhere = await seedOrganization(ts.store);
-  await ts.store.admin.setOrganizationFeature(TEST_ACTOR, elsewhere.name, FLAG, true);
-  const otherLogin = login();
-  const other = await ts.store.admin.createUser(TEST_ACTOR, elsewhere.name, otherLogin, ['Integrators']);
-  flagOn = await seedOrg(true, { login: otherLogin, id: other.id }, 64);
-  flagOff = await seedOrg(false, { login: otherLogin, id: other.id }, 66);
+  const other = await seedOtherOrgUser(ts.store, login());
+  flagOn = await seedOrg(true, other, 64);
+  flagOff = await seedOrg(false, other, 66);
 });
-afterAll(async () => {
+afterAll(() => {
   agent.destroy();
-  await gw?.close();
-  await ts?.drop();
 });
 
 // --- before any import: a legacy form is garbage, refused with no look-up --------------------------

@@ -11,12 +11,10 @@ import { orgTokenRequests } from '../../src/observability/metrics.js';
 import { OrgTokenAdmin, OrgTokenManagementRefused } from '../../src/store/org-token-admin.js';
 import { judgeOrgTokenManagement } from '../../src/policy/org-token.js';
 import { seedOrganization, TEST_ACTOR } from '../helpers/fixtures.js';
-import { BY_USER, expected, FLAG, seedOrgTokenOrg, type OrgTokenOrg, type UserState } from '../helpers/org-token-rule.js';
-import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import { createTestStore, type TestStore } from '../helpers/test-store.js';
+import { BY_USER, expected, FLAG, seedOrgTokenOrg, seedOtherOrgUser, type OrgTokenOrg, type UserState } from '../helpers/org-token-rule.js';
+import { useGateway } from '../helpers/use-gateway.js';
 
-let ts: TestStore;
-let gw: TestGateway;
+const { ts, gw } = useGateway();
 let orgTokens: OrgTokenAdmin;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 const secretsSeen: string[] = [];
@@ -27,21 +25,14 @@ let flagOff: OrgTokenOrg;
 const login = () => `ot-${randomBytes(4).toString('hex')}@example.test`;
 
 beforeAll(async () => {
-  ts = await createTestStore();
   orgTokens = new OrgTokenAdmin(ts.store.db, judgeOrgTokenManagement);
-  gw = await startTestGateway({ store: ts.store, storeUrl: ts.url });
-  const elsewhere = await seedOrganization(ts.store);
-  await ts.store.admin.setOrganizationFeature(TEST_ACTOR, elsewhere.name, FLAG, true);
-  const otherLogin = login();
-  const other = await ts.store.admin.createUser(TEST_ACTOR, elsewhere.name, otherLogin, ['Integrators']);
-  flagOn = await seedOrgTokenOrg(ts.store, true, { login: otherLogin, id: other.id });
-  flagOff = await seedOrgTokenOrg(ts.store, false, { login: otherLogin, id: other.id });
+  const other = await seedOtherOrgUser(ts.store, login());
+  flagOn = await seedOrgTokenOrg(ts.store, true, other);
+  flagOff = await seedOrgTokenOrg(ts.store, false, other);
   secretsSeen.push(flagOn.token, flagOff.token);
 });
-afterAll(async () => {
+afterAll(() => {
   agent.destroy();
-  await gw?.close();
-  await ts?.drop();
 });
 
 // --- the combinatorial table ---------------------------------------------------------------------

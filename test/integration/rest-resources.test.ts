@@ -10,20 +10,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OAuthStore } from '../../src/oauth/oauth-store.js';
 import { OrgTokenAdmin } from '../../src/store/org-token-admin.js';
 import { judgeOrgTokenManagement } from '../../src/policy/org-token.js';
-import { seedOrganization, seedUser, TEST_ACTOR, type SeededUser } from '../helpers/fixtures.js';
+import { seedUser, TEST_ACTOR } from '../helpers/fixtures.js';
 import { consent } from '../helpers/oauth-flow.js';
-import { givePassword } from '../helpers/settings-client.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import { createTestStore, type TestStore } from '../helpers/test-store.js';
+import { useGateway } from '../helpers/use-gateway.js';
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
-let ts: TestStore;
-let gw: TestGateway;
-let alice: SeededUser;
+// alice: a user token, an organization token (her organization has the feature) and, with her
+// settings password, OAuth access tokens; every secret of hers is in secretsSeen.
+const { ts, gw, users: { alice }, secrets: secretsSeen } = useGateway({
+  users: { alice: { features: ['OrganizationApiToken'], password: true } },
+});
 let orgToken: { secret: string; tokenId: string };
 let accessToken: string;
 let readOnlyAccessToken: string;
-const secretsSeen: string[] = [];
 
 /** The resources the platform documents, each with a call an integration makes on it. */
 const RESOURCES: [resource: string, method: 'GET' | 'POST' | 'DELETE', rest: string][] = [
@@ -62,22 +62,12 @@ const KINDS: Record<Kind, { authKind: string; headers: () => Record<string, stri
 };
 
 beforeAll(async () => {
-  ts = await createTestStore();
-  gw = await startTestGateway({ store: ts.store, storeUrl: ts.url });
-  const org = await seedOrganization(ts.store);
-  await ts.store.admin.setOrganizationFeature(TEST_ACTOR, org.name, 'OrganizationApiToken', true);
-  alice = await seedUser(ts.store, { org: org.name });
   const created = await new OrgTokenAdmin(ts.store.db, judgeOrgTokenManagement).create(TEST_ACTOR, alice.login, 'Legacy integration', { enabled: true });
   orgToken = { secret: created.secret, tokenId: created.token.id };
   // OAuth: a public client, authorization code with PKCE, consent given as a browser would
-  await givePassword(ts.store, alice.userId);
   accessToken = await authorize('api');
   readOnlyAccessToken = await authorize('api:read');
-  secretsSeen.push(alice.token, orgToken.secret, accessToken, readOnlyAccessToken);
-});
-afterAll(async () => {
-  await gw?.close();
-  await ts?.drop();
+  secretsSeen.push(orgToken.secret, accessToken, readOnlyAccessToken);
 });
 
 async function authorize(scope: string): Promise<string> {

@@ -11,32 +11,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTIFACTS, launchChromium, type Browser } from '../helpers/chromium.js';
 import { OrgTokenAdmin } from '../../src/store/org-token-admin.js';
 import { judgeOrgTokenManagement } from '../../src/policy/org-token.js';
-import { seedUser, TEST_ACTOR, type SeededUser } from '../helpers/fixtures.js';
-import { givePassword, PASSWORD } from '../helpers/settings-client.js';
-import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import { createTestStore, TEST_DB, type TestStore } from '../helpers/test-store.js';
+import { TEST_ACTOR } from '../helpers/fixtures.js';
+import { PASSWORD } from '../helpers/settings-client.js';
+import { TEST_DB } from '../helpers/test-store.js';
+import { useGateway } from '../helpers/use-gateway.js';
 
-
-let ts: TestStore;
-let gw: TestGateway;
-let user: SeededUser;
+const { ts, gw, users: { user } } = useGateway({
+  // The organization still uses the deprecated organization tokens: the page shows that section too.
+  users: { user: { password: true, features: ['OrganizationApiToken'] } },
+});
 let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  ts = await createTestStore();
-  gw = await startTestGateway({ store: ts.store, storeUrl: ts.url });
-  user = await seedUser(ts.store);
-  await givePassword(ts.store, user.userId);
-  // The organization still uses the deprecated organization tokens: the page shows that section too.
-  await ts.store.admin.setOrganizationFeature(TEST_ACTOR, user.org, 'OrganizationApiToken', true);
   browser = await launchChromium({ viewport: { width: 1100, height: 900 }, permissions: ['clipboard-read', 'clipboard-write'] });
   page = browser.page;
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
-  await gw?.close();
-  await ts?.drop();
 });
 
 const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `settings-${TEST_DB}-${name}.png`), fullPage: true });
