@@ -1,15 +1,15 @@
 // The store's shared write context (src/store/write-context.ts), on SQLite and PostgreSQL: a write
 // leaves its change-feed keys and audit events together, timed by its clock, announced after COMMIT;
 // a write that fails leaves neither, announces nothing, and the failure reaches the caller.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { writesOn, type Writes } from '../../src/store/write-context.js';
 import { seedUser, TEST_ACTOR } from '../helpers/fixtures.js';
-import { createTestStore, type TestStore } from '../helpers/test-store.js';
+import { useGateway } from '../helpers/use-gateway.js';
 
 const AT = Date.parse('2030-01-02T03:04:05.000Z');
 const AUDIT = { action: 'test.write', targetKind: 'test', targetId: 't1', organizationId: null, detail: { n: 1 } };
 
-let ts: TestStore;
+const { ts } = useGateway({ gateway: false });
 let writes: Writes;
 let heard: string[][];
 let cursor: number;
@@ -19,12 +19,10 @@ const auditEvents = () => ts.store.db.selectFrom('audit_events').selectAll().ord
 const newChanges = async () => (await ts.store.gateway.changesSince(cursor)).map((c) => c.cacheKey);
 const newAuditEvents = async () => (await auditEvents()).slice(auditCount);
 
-beforeAll(async () => {
-  ts = await createTestStore();
+beforeAll(() => {
   writes = writesOn(ts.store.db, () => AT);
   ts.store.onCommittedChanges((keys) => heard.push(keys));
 });
-afterAll(() => ts.drop());
 beforeEach(async () => {
   heard = [];
   cursor = await ts.store.gateway.latestChangeId();
