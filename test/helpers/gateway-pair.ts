@@ -242,7 +242,7 @@ export async function faultUnderLoad(
   }
 }
 
-/** The victim answers 200 on neither instance once its revocation is `boundMs` old. */
+/** The victim's calls sent once its revocation was `boundMs` old and still answered 200 (there must be none). */
 export function acceptedAfter(run: FaultRun, boundMs: number) {
   return run.load.watched.filter((r) => r.sentAt > run.revokedAt + boundMs && r.status === 200);
 }
