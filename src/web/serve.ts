@@ -1,6 +1,8 @@
-// web/: owns the settings page — the HTML shell served at /settings and the static bundle built by
-// esbuild from src/web/page/ into dist/web/assets/ at build time. No network access at run time:
-// every byte the page needs comes from this process.
+// web/: owns the Express side's shared pieces and the settings page. The one error handler of the
+// settings API, the OAuth routes and the leaked-token endpoint is error-handler.ts; this file serves
+// the page — the HTML shell at /settings and the static bundle built by esbuild from src/web/page/
+// into dist/web/assets/ at build time. No network access at run time: every byte the page needs
+// comes from this process.
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
