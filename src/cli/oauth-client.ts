@@ -1,7 +1,7 @@
 // cli/: `gatehouse client register|list|disable|enable|delete` — OAuth client applications. A
 // confidential client's `gts_` secret is printed once, at registration; only its hash is kept.
 import type { Command } from 'commander';
-import { OAuthStore } from '../oauth/oauth-store.js';
+import { OAuthStore } from '../store/oauth-store.js';
 import type { Store } from '../store/index.js';
 
 export interface OAuthClientCliDeps {

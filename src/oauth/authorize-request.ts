@@ -2,7 +2,7 @@
 // URI is shown to the user, never redirected to (§4.1.2.1); anything else goes back to the client
 // as `error` on its redirect URI, with `state`. PKCE: S256 only, required for public clients.
 import type { OAuthClientsTable } from '../store/tables.js';
-import type { OAuthStore } from './oauth-store.js';
+import type { OAuthStore } from '../store/oauth-store.js';
 
 export const SCOPES: Record<string, string> = {
   api: 'Use the e-signature API as you: everything your account may do.',

@@ -9,7 +9,7 @@ import type { Store } from '../store/index.js';
 import type { AccessTokenVerifier } from '../tokens/access-token-format.js';
 import { verifyAccessToken, type AccessTokenSettings } from './access-token.js';
 import { loadSigningKeys, type SigningKeys } from './keys.js';
-import { OAuthStore } from './oauth-store.js';
+import { OAuthStore } from '../store/oauth-store.js';
 import { oauthRoutes } from './routes.js';
 
 /** A grant's "last used" is written at most this often per instance (Apps and Connections). */

@@ -17,7 +17,7 @@ import { metadataEndpoints } from './endpoints/metadata.js';
 import { revocationEndpoints } from './endpoints/revocation.js';
 import { tokenEndpoint } from './endpoints/token.js';
 import type { SigningKeys } from './keys.js';
-import { OAuthStore } from './oauth-store.js';
+import { OAuthStore } from '../store/oauth-store.js';
 
 /** Where the OAuth answers are this router's to give (it is mounted at the root, beside other routers). */
 const OAUTH_PATHS = ['/oauth', '/Auth/Authorize', '/settings/authorize', ...TOKEN_PATHS];

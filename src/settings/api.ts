@@ -6,7 +6,7 @@
 import express, { type RequestHandler, type Router } from 'express';
 import type { Logger } from '../observability/logger.js';
 import type { GatehouseError } from '../outcomes/errors.js';
-import { OAuthStore } from '../oauth/oauth-store.js';
+import { OAuthStore } from '../store/oauth-store.js';
 import { judgeOrgTokenManagement } from '../policy/org-token.js';
 import { StoreError, type Store } from '../store/index.js';
 import { OrgTokenAdmin } from '../store/org-token-admin.js';

@@ -1,6 +1,6 @@
 // settings/: the store's records as the settings API shows them (the wire.ts types): no user id,
 // no organization id of a token, never a secret.
-import type { AppView } from '../oauth/oauth-store.js';
+import type { AppView } from '../store/oauth-store.js';
 import { expiresSoon } from '../policy/token-expiry.js';
 import type { ApiTokenView } from '../store/index.js';
 import type { OrgTokenView } from '../store/org-token-admin.js';

@@ -1,5 +1,5 @@
 // store/: revoking OAuth grants inside a write — what revoking a grant, disabling or deleting its
-// client (oauth/oauth-store.ts) and disabling its user (admin-store.ts) have in common. It lives
+// client (oauth-store.ts) and disabling its user (admin-store.ts) have in common. It lives
 // here, below both, so the admin side needs nothing from oauth/.
 import { cacheKeys } from './change-keys.js';
 import type { WriteContext } from './write-context.js';

@@ -2,7 +2,7 @@
 // transaction, and inside it the write leaves two traces: the cache keys it invalidates (the
 // `changes` feed every instance follows, and that store/commit-announcer.ts publishes after COMMIT)
 // and its audit events. Both, and the rows, read the time from the same clock. The write modules
-// (admin-store.ts, token-lifecycle.ts, org-token-admin.ts, oauth/oauth-store.ts) write only through
+// (admin-store.ts, token-lifecycle.ts, org-token-admin.ts, oauth-store.ts) write only through
 // `Writes.run`, so none can invalidate differently, skip the audit trail, or keep either trace of a
 // write that rolled back.
 import type { Kysely, Transaction } from 'kysely';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OAuthStore } from '../../src/oauth/oauth-store.js';
+import { OAuthStore } from '../../src/store/oauth-store.js';
 import { ARTIFACTS, launchChromium, type Browser } from '../helpers/chromium.js';
 import { TEST_ACTOR } from '../helpers/fixtures.js';
 import { PASSWORD } from '../helpers/settings-client.js';

@@ -12,7 +12,7 @@ import * as oidc from 'openid-client';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../src/tokens/token-format.js';
-import { OAuthStore } from '../../src/oauth/oauth-store.js';
+import { OAuthStore } from '../../src/store/oauth-store.js';
 import { SOAP11_NS, TNS } from '../../src/soap/protocol.js';
 import { seedUser, TEST_ACTOR } from '../helpers/fixtures.js';
 import { consent } from '../helpers/oauth-flow.js';

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OAuthStore } from '../../src/oauth/oauth-store.js';
+import { OAuthStore } from '../../src/store/oauth-store.js';
 import { OrgTokenAdmin } from '../../src/store/org-token-admin.js';
 import { judgeOrgTokenManagement } from '../../src/policy/org-token.js';
 import { seedUser, TEST_ACTOR } from '../helpers/fixtures.js';

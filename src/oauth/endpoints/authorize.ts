@@ -13,7 +13,7 @@ import { requireSession, sessionOf, setSessionCookie, type RequireSessionOptions
 import type { Session, SessionStore } from '../../settings/session-store.js';
 import { checkAuthorizeRequest, redirectWith, type AuthorizeCheck, type AuthorizeRequest } from '../authorize-request.js';
 import { consentPage, errorPage, pageHeaders, signInPage } from '../consent-page.js';
-import type { OAuthStore } from '../oauth-store.js';
+import type { OAuthStore } from '../../store/oauth-store.js';
 import { FORM, params } from './http.js';
 
 const CONSENT_PATH = '/settings/authorize';

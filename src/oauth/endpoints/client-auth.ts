@@ -4,7 +4,7 @@
 import type { Request } from 'express';
 import type { OAuthClientsTable } from '../../store/tables.js';
 import { invalidClient } from '../errors.js';
-import { secretMatches, type OAuthStore } from '../oauth-store.js';
+import { secretMatches, type OAuthStore } from '../../store/oauth-store.js';
 
 const BASIC = /^Basic[ ]+([A-Za-z0-9+/=]+)$/i;
 

@@ -8,7 +8,7 @@ import { checkTokenShape } from '../../tokens/token-format.js';
 import { looksLikeJwt, verifyAccessToken, type AccessTokenSettings } from '../access-token.js';
 import { invalidRequest } from '../errors.js';
 import type { SigningKeys } from '../keys.js';
-import type { OAuthStore } from '../oauth-store.js';
+import type { OAuthStore } from '../../store/oauth-store.js';
 import type { AuthenticateClient } from './client-auth.js';
 import { FORM, noStore, params } from './http.js';
 

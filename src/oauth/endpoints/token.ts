@@ -9,7 +9,7 @@ import { checkTokenShape } from '../../tokens/token-format.js';
 import { signAccessToken, type AccessTokenSettings } from '../access-token.js';
 import { invalidGrant, invalidRequest, invalidScope, unsupportedGrantType } from '../errors.js';
 import type { SigningKeys } from '../keys.js';
-import { s256, type OAuthStore } from '../oauth-store.js';
+import { s256, type OAuthStore } from '../../store/oauth-store.js';
 import type { AuthenticateClient } from './client-auth.js';
 import { countTokenRequest, FORM, noStore, params, TOKEN_PATHS } from './http.js';
 

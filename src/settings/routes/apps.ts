@@ -3,7 +3,7 @@
 // access tokens on the next request. Another user's grant is answered 404, like a missing one.
 import express, { type Router } from 'express';
 import type { Logger } from '../../observability/logger.js';
-import type { OAuthStore } from '../../oauth/oauth-store.js';
+import type { OAuthStore } from '../../store/oauth-store.js';
 import { notFound } from '../errors.js';
 import { actorOf, sessionOf } from '../session.js';
 import { appJson } from '../views.js';

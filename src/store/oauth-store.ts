@@ -1,15 +1,15 @@
-// oauth/: the OAuth write side — clients, grants, codes, refresh tokens. Every write that changes
+// store/: the OAuth write side — clients, grants, codes, refresh tokens. Every write that changes
 // what a credential may do runs in the store's shared write context (store/write-context.ts): it is
 // audited and appends the cache keys it invalidates (`grant:<id>`) to the change feed in the same
 // transaction, so revoking a grant stops its live access tokens on every instance on the next request.
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { hashToken, mintToken } from '../tokens/token-format.js';
-import { conflict, invalid, notFound } from '../store/errors.js';
-import { revokeGrantsWhere } from '../store/grant-revocation.js';
-import { checkName } from '../store/names.js';
-import type { Database, OAuthClientsTable } from '../store/tables.js';
-import { writesOn, type Actor, type Writes } from '../store/write-context.js';
+import { conflict, invalid, notFound } from './errors.js';
+import { revokeGrantsWhere } from './grant-revocation.js';
+import { checkName } from './names.js';
+import type { Database, OAuthClientsTable } from './tables.js';
+import { writesOn, type Actor, type Writes } from './write-context.js';
 
 const iso = (ms = Date.now()) => new Date(ms).toISOString();
 
