@@ -9,8 +9,8 @@ import express, { type Router } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../observability/logger.js';
 import { leakedTokenReports } from '../observability/metrics.js';
-import { GatehouseError, RouteNotFound } from '../outcomes/errors.js';
-import { errorHandler } from '../web/error-handler.js';
+import { RouteNotFound } from '../outcomes/errors.js';
+import { errorHandler, Refusal } from '../web/error-handler.js';
 import type { Store } from '../store/index.js';
 
 export const SIGNATURE_HEADER = 'x-gatehouse-signature';
@@ -28,15 +28,7 @@ export interface LeakedTokensOptions {
   evictionsSent?: () => Promise<void>;
 }
 
-class ReportRefused extends GatehouseError {
-  constructor(
-    readonly code: string,
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+class ReportRefused extends Refusal {}
 
 /** The HMAC-SHA256 signature header value of a body, as the scanner computes it. */
 export function signReport(body: string | Buffer, secret: string): string {

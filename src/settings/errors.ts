@@ -1,16 +1,8 @@
 // settings/: the outcomes of settings API requests, each with a stable `code` and status. They
-// share GatehouseError with the gateway, so they leave in the same {"ErrorId","Message","SupportId"} body.
-import { GatehouseError } from '../outcomes/errors.js';
+// are web Refusals (GatehouseErrors), so they leave in the gateway's {"ErrorId","Message","SupportId"} body.
+import { Refusal } from '../web/error-handler.js';
 
-export class SettingsError extends GatehouseError {
-  constructor(
-    readonly code: string,
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export class SettingsError extends Refusal {}
 
 export const sessionRequired = () => new SettingsError('SessionRequired', 401, 'Sign in to manage your API tokens.');
 export const sessionExpired = () => new SettingsError('SessionExpired', 401, 'Your session has expired; sign in again.');

@@ -12,11 +12,11 @@ import { contextOf } from '../observability/request-context.js';
 import { GatehouseError, InternalError, PayloadTooLarge } from '../outcomes/errors.js';
 import { sendRestError } from '../pipeline/rest-response.js';
 
-/** A request body that could not be read: too large, not parsable, in an encoding we do not take. */
-export class BodyRefused extends GatehouseError {
+/** A refusal made by a web route, its code and status given where it is made (settings, leaked-token reports, unreadable bodies). */
+export class Refusal extends GatehouseError {
   constructor(
-    readonly code: 'InvalidRequest' | 'PayloadTooLarge' | 'UnsupportedMediaType',
-    readonly status: 400 | 413 | 415,
+    readonly code: string,
+    readonly status: number,
     message: string,
   ) {
     super(message);
@@ -36,18 +36,18 @@ export function bodyOutcome(err: unknown, req: Request): GatehouseError | undefi
   if (!isBodyParserError(err)) return undefined;
   switch (err.type) {
     case 'entity.too.large':
-      return err.limit === undefined ? new BodyRefused('PayloadTooLarge', 413, 'The request body is too large.') : new PayloadTooLarge(err.limit);
+      return err.limit === undefined ? new Refusal('PayloadTooLarge', 413, 'The request body is too large.') : new PayloadTooLarge(err.limit);
     case 'parameters.too.many':
-      return new BodyRefused('PayloadTooLarge', 413, 'The request body has too many parameters.');
+      return new Refusal('PayloadTooLarge', 413, 'The request body has too many parameters.');
     case 'entity.parse.failed':
     case 'querystring.parse.rangeError':
-      return new BodyRefused('InvalidRequest', 400, req.is('application/json') ? 'The request body is not valid JSON.' : 'The request body could not be parsed.');
+      return new Refusal('InvalidRequest', 400, req.is('application/json') ? 'The request body is not valid JSON.' : 'The request body could not be parsed.');
     case 'request.aborted':
     case 'request.size.invalid':
-      return new BodyRefused('InvalidRequest', 400, 'The request body ended before its declared length.');
+      return new Refusal('InvalidRequest', 400, 'The request body ended before its declared length.');
     case 'charset.unsupported':
     case 'encoding.unsupported':
-      return new BodyRefused('UnsupportedMediaType', 415, 'The request body is in a charset or content encoding this endpoint does not take.');
+      return new Refusal('UnsupportedMediaType', 415, 'The request body is in a charset or content encoding this endpoint does not take.');
     default:
       return undefined;
   }
