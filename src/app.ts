@@ -88,7 +88,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
         maxSockets: config.proxy.maxSockets,
         onError: answerUpstreamError,
         trustForwarded: client.fromTrustedProxy,
-        // Declared lengths are judged before the pipeline runs (below); a chunked body is counted as it streams
+        // Declared lengths are judged before the pipeline runs (edge/server.ts); a chunked body is counted as it streams
         maxUndeclaredBodyBytes: (req) => (contextOf(req)?.surface === 'soap' ? config.http.bodyLimitBytes.soap : config.http.bodyLimitBytes.rest),
       }),
     ]),

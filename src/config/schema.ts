@@ -148,7 +148,7 @@ export const configSchema = z
         tokenRequestsPerSecond: z.coerce.number().int().min(0).describe('Requests per second one authenticated token may make (0 = unlimited).'),
       })
       .default({ failuresPerIp: 100, failuresPerToken: 10, windowSeconds: 300, tokenRequestsPerSecond: 0 }),
-    // HTTP hygiene of the listening server (app.ts, pipeline/http-limits.ts).
+    // HTTP hygiene of the listening server (edge/server.ts, pipeline/http-limits.ts).
     http: z
       .object({
         maxHeaderBytes: z.coerce.number().int().min(1024).max(1024 * 1024).describe('Largest request head (request line + headers) accepted; larger gets 431.'),

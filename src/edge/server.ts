@@ -36,7 +36,7 @@ export interface EdgeOptions {
   accessLog: boolean;
   /** One server span per request, when an OTLP endpoint is configured. */
   tracing: Tracing | undefined;
-  /** Set while the instance drains (main.ts, app.ts). */
+  /** Turned on when the instance starts draining (app.ts drain()). */
   readiness: Readiness;
   /** The REST pipeline (pipeline/rest-gateway.ts). */
   rest: (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, normalized: NormalizedPath) => Promise<void>;

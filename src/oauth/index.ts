@@ -1,6 +1,7 @@
 // oauth/: owns the OAuth2 authorization server (clients, authorize + consent, token, revoke,
 // introspect, metadata, JWKS, signing keys) and the access-token verifier the edge uses.
-// `createOAuth` is the one way in; app.ts mounts its routes and hands its verifier to the gateways.
+// `createOAuth` is the one way in; app.ts mounts its routes and hands its verifier to the
+// authenticated-call step both surfaces share (pipeline/authenticate-call.ts).
 import type { Router } from 'express';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
