@@ -11,6 +11,7 @@ import { openCacheTiers, type CacheTiers } from './cache/tiers.js';
 import type { Config, UpstreamName } from './config/schema.js';
 import type { Principal } from './credentials/principal.js';
 import { edgeServer } from './edge/server.js';
+import { forwardAuthEndpoint } from './forward-auth/decision.js';
 import { createOAuth } from './oauth/index.js';
 import { healthRoutes, type Readiness } from './observability/health.js';
 import { instrumentStore } from './observability/instrument-store.js';
@@ -103,7 +104,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     else oauth.recordGrantUse(p.tokenId);
   };
   // The authenticated call, one step for both surfaces and every credential kind
-  const authenticate = authenticateCall({
+  const authenticateDeps = {
     records: recordReader,
     verifyAccessToken: oauth.verify,
     abuse,
@@ -112,8 +113,14 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     signIdentity: identitySigner({ ...config.identity, secret: deps.identitySecret }),
     orgTokenDeprecation: deprecationHeaders(config.orgTokens),
     logger,
-  });
-  const handleRest = restGateway({ routes: createRouteTable(config.routes, config.rest.defaultUpstream), forwarders, authenticate });
+  };
+  const authenticate = authenticateCall(authenticateDeps);
+  const routes = createRouteTable(config.routes, config.rest.defaultUpstream);
+  const handleRest = restGateway({ routes, forwarders, authenticate });
+  // Forward-auth mode: the same step, asked by an edge about a call it forwards itself
+  const forwardAuth = config.forwardAuth.enabled
+    ? forwardAuthEndpoint({ ...config.forwardAuth, trustedProxies: config.http.trustedProxies, routes, authenticateWith: (clientIp) => authenticateCall({ ...authenticateDeps, clientIp }) })
+    : undefined;
   // The SOAP contract: the upstream's own WSDL when it publishes one, else wsdl/Api.wsdl
   const wsdl = wsdlSource({
     upstreamWsdlUrl: `${deps.upstreams[config.soap.upstream].replace(/\/$/, '')}${config.soap.paths[0]}?wsdl`,
@@ -163,6 +170,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     rest: handleRest,
     soap: handleSoap,
     web,
+    forwardAuth,
   });
 
   /** After the server has closed: upstream pools, last-used flushes, the OAuth purge timer, cache tiers, tracing. */

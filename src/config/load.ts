@@ -33,6 +33,10 @@ export const ENV_KEYS: Record<string, string> = {
   PLATFORM_SESSION_PUBLIC_KEY: 'settings.platformSession.publicKey',
   LEAKED_TOKENS_SIGNING_SECRET: 'security.leakedTokens.signingSecret',
   OAUTH_SIGNING_KEY_FILE: 'oauth.signingKeyFile',
+  FORWARD_AUTH_ENABLED: 'forwardAuth.enabled',
+  FORWARD_AUTH_PATH: 'forwardAuth.path',
+  FORWARD_AUTH_EDGES: 'forwardAuth.edges',
+  FORWARD_AUTH_EDGE_FORWARDS: 'forwardAuth.edgeForwards',
 };
 
 export class ConfigError extends Error {

@@ -1,6 +1,7 @@
 // config/: owns the shape of Gatehouse's configuration and its validation (zod). Every leaf has a
 // description: the operator reference in the README is generated from it (reference.ts), and a
 // test fails when the two disagree.
+import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
 
 const url = z.url({ protocol: /^https?$/ });
@@ -11,6 +12,13 @@ const isoDate = z.string().refine((s) => /^\d{4}-\d{2}-\d{2}/.test(s) && !Number
 export const UPSTREAM_NAMES = ['envelope', 'template', 'file'] as const;
 export type UpstreamName = (typeof UPSTREAM_NAMES)[number];
 
+/** A boolean that may come from the environment as the text `true` or `false`. */
+const envBoolean = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
+/** A list of addresses or CIDR ranges; from the environment, comma-separated. */
+const addressList = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
+  z.array(z.string().min(1)),
+);
 const redisUrl = z.union([z.literal(''), z.url({ protocol: /^rediss?$/ })]);
 const hostPort = z.object({ host: z.string().min(1), port: z.coerce.number().int().min(1).max(65535) });
 
@@ -175,6 +183,21 @@ export const configSchema = z
         bodyLimitBytes: { rest: 64 * 1024 * 1024, soap: 256 * 1024 * 1024 },
         trustedProxies: [],
       }),
+    // Forward-auth mode (src/forward-auth/): the decision endpoint an edge (nginx auth_request,
+    // ingress-nginx auth-url, Traefik ForwardAuth, Envoy ext_authz) asks before forwarding REST calls itself.
+    forwardAuth: z
+      .object({
+        enabled: envBoolean.describe('Answer authorization requests from the edges at `forwardAuth.path` (REST only; SOAP keeps the proxy path). Off: the path does not exist.'),
+        path: z
+          .string()
+          .regex(/^\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/, 'must be a plain absolute path, without a trailing slash')
+          .describe('Path of the decision endpoint; `<path>/<original path>` (Envoy ext_authz `path_prefix`) is answered too. Reached only from `forwardAuth.edges`; from anyone else it does not exist (404).'),
+        edges: addressList.describe('Addresses or CIDR ranges (proxy-addr names too: `loopback`, `uniquelocal`) of the edges allowed to ask, judged on the peer address; their X-Forwarded-For / X-Real-IP name the client. Comma-separated in the environment.'),
+        edgeForwards: z
+          .enum(['original', 'judged'])
+          .describe('What the edge forwards upstream once allowed: `original` = the URI as the client sent it (Traefik, Envoy, ingress-nginx), so a path whose normalized form differs is refused (400 PathRefused); `judged` = the URI Gatehouse answers in `X-Gatehouse-Uri` (the shipped nginx config), so paths are normalized exactly as in proxy mode.'),
+      })
+      .default({ enabled: false, path: '/_gatehouse/auth', edges: [], edgeForwards: 'original' }),
     // Organization API tokens (deprecated): what their callers are told, and whether SOAP takes them.
     orgTokens: z
       .object({
@@ -212,6 +235,20 @@ export const configSchema = z
     }
     if (r.mode === 'cluster' && r.clusterNodes.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['redis', 'clusterNodes'], message: 'needs at least one host:port in cluster mode' });
+    }
+    const fa = cfg.forwardAuth;
+    if (fa.enabled && fa.edges.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['forwardAuth', 'edges'], message: 'needs at least one edge address when forwardAuth is enabled (FORWARD_AUTH_EDGES)' });
+    }
+    try {
+      proxyAddr.compile([...fa.edges]);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', path: ['forwardAuth', 'edges'], message: (e as Error).message });
+    }
+    const taken = [...cfg.soap.paths, cfg.observability.metricsPath, '/healthz', '/readyz'].filter(Boolean).map((p) => p.toLowerCase());
+    const lower = fa.path.toLowerCase();
+    if (lower === '/api' || lower.startsWith('/api/') || taken.some((p) => p === lower || p.startsWith(`${lower}/`)) || /^\/(settings|oauth|security|\.well-known)(\/|$)/.test(lower)) {
+      ctx.addIssue({ code: 'custom', path: ['forwardAuth', 'path'], message: 'must not be or contain a path Gatehouse already serves' });
     }
     // Every worker must sign identities and verify access tokens with the same keys
     if (cfg.server.workers !== 1) {

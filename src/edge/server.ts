@@ -44,11 +44,16 @@ export interface EdgeOptions {
   soap: (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, path: string, query: string) => Promise<void>;
   /** Everything else: the Express app. */
   web: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Forward-auth mode's decision endpoint (forward-auth/), when it is on: the requests it claims go to it first. */
+  forwardAuth?: {
+    claims(req: IncomingMessage): boolean;
+    handle(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void>;
+  };
 }
 
 /** The node:http server every request enters by; not yet listening. */
 export function edgeServer(opts: EdgeOptions): http.Server {
-  const { http: limits, logger, accessLog, tracing, readiness, rest, soap, web } = opts;
+  const { http: limits, logger, accessLog, tracing, readiness, rest, soap, web, forwardAuth } = opts;
   const soapPaths = new Set(opts.soapPaths.map((p) => p.toLowerCase()));
 
   const server = http.createServer(serverOptions(limits), (req, res) => {
@@ -84,7 +89,8 @@ export function edgeServer(opts: EdgeOptions): http.Server {
       req.resume();
       return;
     }
-    if (isSoap) void soap(req, res, ctx, normalized.path, normalized.query);
+    if (forwardAuth?.claims(req)) void forwardAuth.handle(req, res, ctx);
+    else if (isSoap) void soap(req, res, ctx, normalized.path, normalized.query);
     else if (isRest) void rest(req, res, ctx, normalized);
     else web(req, res);
   });

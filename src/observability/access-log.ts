@@ -10,7 +10,8 @@ export interface RequestContext {
   /** W3C trace id from an incoming `traceparent`, so access lines join the caller's trace. */
   traceId?: string;
   startedAt: number;
-  surface: 'rest' | 'soap' | 'web';
+  /** `forward-auth`: a decision asked by an edge (forward-auth/), which forwards the call itself. */
+  surface: 'rest' | 'soap' | 'web' | 'forward-auth';
   /** A bounded label: REST resource, SOAP operation family, `settings`, `health`... */
   route?: string;
   path?: string;

@@ -44,7 +44,12 @@ export type PresentedCall = {
       /** A login name the carrier names (WS-Security's Username), which must be the token's user; undefined = none. */
       loginName: string | undefined;
     }
-  | { kind: 'oauth'; token: string }
+  | {
+      kind: 'oauth';
+      token: string;
+      /** The method the token's scope is judged against, when it is not this request's own (forward-auth: the edge's original call). */
+      method?: string;
+    }
   | { kind: 'org-token'; token: PresentedOrgToken | GatehouseError }
   /** Nothing that can be judged: no credential, two different ones, a malformed carrier. */
   | { kind: 'none'; token: GatehouseError }
@@ -121,7 +126,7 @@ export function authenticateCall(deps: AuthenticateCallDeps): AuthenticateCall {
         ctx.organizationId = judged.organizationId; // known even when refused: the access line and the metric name it
         outcome = judged.result;
       } else if (call.kind === 'oauth') {
-        outcome = await authenticateBearerJwt(call.token, req.method ?? 'GET', verifyAccessToken, records);
+        outcome = await authenticateBearerJwt(call.token, call.method ?? req.method ?? 'GET', verifyAccessToken, records);
       } else {
         outcome = await authenticateApiToken(call.token, records, now);
         // WS-Security: the Username must name the token's user

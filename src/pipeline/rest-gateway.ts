@@ -4,7 +4,7 @@
 // Each step lives in its own module; this file only composes them and turns a refusal into the
 // REST error body in one place. Nothing throws across steps for an expected outcome.
 // /!\ Hot path.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { extractRestCredential } from '../credentials/extract-rest.js';
 import { extractOrgToken } from '../credentials/org-token.js';
 import type { RequestContext } from '../observability/access-log.js';
@@ -37,6 +37,25 @@ export function answerUpstreamError(req: IncomingMessage, res: ServerResponse, e
   sendRestError(res, err, ctx?.requestId ?? requestIdOf(req));
 }
 
+/**
+ * The one credential of a REST call: an organization token (organizationKey, or a gto_ token with
+ * userLoginName), else the apiToken / Bearer one; a Bearer value shaped like a JWT is an OAuth
+ * access token (user API tokens never are). Also what forward-auth mode judges (forward-auth/),
+ * which names the original call's `method` when it is not the request's own.
+ */
+export function presentRestCall(headers: IncomingHttpHeaders, version: number, method?: string): PresentedCall {
+  const presented = extractRestCredential(headers);
+  const orgToken = extractOrgToken(headers, presented);
+  const hint = presentedSecret(headers);
+  return orgToken !== undefined
+    ? { kind: 'org-token', token: orgToken, hint, version }
+    : presented instanceof GatehouseError
+      ? { kind: 'none', token: presented, hint, version }
+      : presented.carrier === 'bearer' && looksLikeJwt(presented.secret)
+        ? { kind: 'oauth', token: presented.secret, hint, version, method }
+        : { kind: 'api-token', token: presented.secret, loginName: undefined, hint, version };
+}
+
 export function restGateway(deps: RestGatewayDeps) {
   const { authenticate } = deps;
   return async function handleRest(
@@ -59,21 +78,8 @@ export function restGateway(deps: RestGatewayDeps) {
     // Public: GET /Api/v{N}/version
     if (route.isPublic) return forward(req, res, { requestId: ctx.requestId, url });
 
-    // Extract the one credential: an organization token (organizationKey, or a gto_ token with
-    // userLoginName), else the apiToken / Bearer one; a Bearer value shaped like a JWT is an OAuth
-    // access token (user API tokens never are)
-    const presented = extractRestCredential(req.headers);
-    const orgToken = extractOrgToken(req.headers, presented);
-    const hint = presentedSecret(req.headers);
-    const version = route.version;
-    const call: PresentedCall =
-      orgToken !== undefined
-        ? { kind: 'org-token', token: orgToken, hint, version }
-        : presented instanceof GatehouseError
-          ? { kind: 'none', token: presented, hint, version }
-          : presented.carrier === 'bearer' && looksLikeJwt(presented.secret)
-            ? { kind: 'oauth', token: presented.secret, hint, version }
-            : { kind: 'api-token', token: presented.secret, loginName: undefined, hint, version };
+    // Extract the one credential
+    const call = presentRestCall(req.headers, route.version);
 
     // Abuse limits, shape check, resolve, judge, rate, context, last used: one step for every surface
     const identity = await authenticate(req, res, ctx, call);

@@ -35,8 +35,9 @@ const FLOORS: readonly (readonly string[])[] = [
   ['proxy'],
   // The authenticated-call step, the abuse limits, the REST surface and its error body.
   ['pipeline'],
-  // The SOAP surface; the Express side's shared pieces (the one error handler, the page's server).
-  ['soap', 'web'],
+  // The SOAP surface; the Express side's shared pieces (the one error handler, the page's server);
+  // forward-auth mode's decision endpoint (the REST pipeline up to policy, asked by an edge).
+  ['soap', 'web', 'forward-auth'],
   // The edge dispatcher; the leaked-token endpoint; the settings API and its sessions.
   ['edge', 'security', 'settings'],
   // The OAuth authorization server (its sign-in uses the settings sessions).
