@@ -16,7 +16,10 @@
 // body as headers (`X-Gatehouse-Status`, `X-Gatehouse-Error`), because nginx's auth_request keeps
 // only the headers of the answer and passes on 401 and 403 alone.
 // Only the edges may ask: from any other peer the path is not claimed here and the request goes on
-// as if forward-auth mode were off (404 from the web side). The client address is the edge's
+// as if forward-auth mode were off (404 from the web side). What an edge proxies for a client
+// (everything but REST, in forward-auth mode) reaches the path only if the edge lets it: the
+// shipped configurations never route it; a decision URL that normalizes out of the path is
+// refused rather than judged. The client address is the edge's
 // X-Forwarded-For (walked over the edges and `http.trustedProxies`), else its X-Real-IP, else the
 // edge itself.
 // /!\ Hot path of forward-auth mode.
@@ -110,6 +113,11 @@ export function forwardAuthEndpoint(opts: ForwardAuthOptions): ForwardAuth {
 
     async handle(req, res, ctx) {
       ctx.surface = 'forward-auth';
+      // The decision URL itself must stay under the decision path once normalized: a client whose
+      // edge proxies `/_gatehouse/auth/../../settings` to Gatehouse (as it would /settings) finds no
+      // decision there, and neither does an original path that climbs out of Envoy's prefix.
+      const own = normalizePath(req.url ?? '');
+      if (!own.ok || !(own.path === path || own.path.startsWith(`${path}/`))) return refuse(res, ctx, new PathRefused());
       const original = originalRequest(req.headers, req.url ?? '', path, req.method ?? 'GET');
       if (original instanceof GatehouseError) return refuse(res, ctx, original);
 

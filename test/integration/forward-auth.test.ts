@@ -146,6 +146,13 @@ describe.runIf(TEST_DB === 'sqlite')('the forward-auth decision endpoint', () =>
       expect([two.status, two.json.ErrorId, two.headers['x-gatehouse-status']]).toEqual([400, 'OriginalRequestConflict', '400']);
     });
 
+    it('a decision URL that climbs out of the decision path is refused, not judged (an edge proxying it for a client)', async () => {
+      for (const path of [`${P}/../../settings`, `${P}/Api/v6/../../../../Api/v6/envelope/1`, `${P}/..%2f..%2fapi.asmx`]) {
+        const res = await ask(gw.url, path, { apiToken: alice.token, 'X-Original-URI': '/Api/v6/envelope/1' });
+        expect([path, res.status, res.json.ErrorId, res.headers['x-gatehouse-identity']]).toEqual([path, 400, 'PathRefused', undefined]);
+      }
+    });
+
     it('edgeForwards original: a path the edge would forward differently from what is judged is refused', async () => {
       for (const uri of ['/Api/v6/../v5/envelope/1', '/Api/v6/%2e%2e/v5/envelope/1', '//Api/v6/envelope/1', '/Api/v6/%65nvelope/1']) {
         const res = await ask(gw.url, P, { apiToken: alice.token, 'X-Original-URI': uri });
