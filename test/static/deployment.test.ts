@@ -7,11 +7,15 @@ import { join } from 'node:path';
 import { DockerfileParser } from 'dockerfile-ast';
 import { validate as lintDockerfile } from 'dockerfile-utils';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
+import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { ConfigMap, Service } from 'kubernetes-models/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { CREDENTIAL_HEADERS } from '../../src/credentials/extract-rest.js';
+import { IDENTITY } from '../../src/forward-auth/decision.js';
 import { ROOT } from '../helpers/processes.js';
 
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
@@ -60,11 +64,13 @@ describe('Kubernetes manifests', () => {
     'v1/ConfigMap': ConfigMap as never,
     'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler as never,
     'policy/v1/PodDisruptionBudget': PodDisruptionBudget as never,
+    'networking.k8s.io/v1/Ingress': Ingress as never,
   };
-  const find = (kind: string) => docs.find((d) => d.doc.kind === kind)?.doc as any;
+  const named = (kind: string, name: string) => docs.find((d) => d.doc.kind === kind && (d.doc as any).metadata.name === name)?.doc as any;
+  const find = (kind: string) => named(kind, 'gatehouse');
 
-  it('has the Deployment, Service, HPA, PDB and ConfigMap', () => {
-    expect(docs.map((d) => d.doc.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'Service']);
+  it('has the Deployment, Services, HPA, PDB, ConfigMap and the Ingresses', () => {
+    expect(docs.map((d) => d.doc.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'Ingress', 'Ingress', 'PodDisruptionBudget', 'Service', 'Service']);
   });
 
   it.each(docs.map((d) => [d.file, d.doc] as const))('%s validates against the Kubernetes schema', (_file, doc) => {
@@ -92,5 +98,56 @@ describe('Kubernetes manifests', () => {
     // The pod is given longer to stop than the gateway takes to drain.
     const drainSeconds = (production.shutdown.drainDelayMs + production.shutdown.timeoutMs) / 1000;
     expect(dep.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(drainSeconds);
+  });
+
+  // ingress-nginx in front, Gatehouse deciding (forward-auth mode, docs/forward-auth.md)
+  describe('forward-auth with ingress-nginx', () => {
+    const cm = () => find('ConfigMap').data as Record<string, string>;
+    const rest = () => named('Ingress', 'gatehouse-rest');
+    const annotation = (name: string) => rest().metadata.annotations[`nginx.ingress.kubernetes.io/${name}`];
+
+    it('the ConfigMap turns the decision endpoint on, for the edges, judging the URI as sent', () => {
+      // the gateway reads the ConfigMap's variables exactly as it would in the pod
+      const env = Object.fromEntries(Object.entries(cm()).filter(([k]) => k.startsWith('FORWARD_AUTH_')));
+      const { forwardAuth } = loadConfig({ NODE_ENV: 'test', ...env });
+      expect(forwardAuth.enabled).toBe(true);
+      expect(forwardAuth.edges.length).toBeGreaterThan(0);
+      // ingress-nginx forwards the URI as the client sent it
+      expect(forwardAuth.edgeForwards).toBe('original');
+    });
+
+    it('auth-url names the gatehouse Service, its port and the decision path; the identity goes upstream; nothing cached', () => {
+      const { forwardAuth } = loadConfig({ ...cm(), NODE_ENV: 'test' });
+      const url = new URL(annotation('auth-url'));
+      const service = find('Service');
+      expect(url.hostname.split('.')[0]).toBe(service.metadata.name);
+      expect(url.hostname).toMatch(/\.svc\.cluster\.local$/);
+      expect(Number(url.port || 80)).toBe(service.spec.ports[0].port);
+      expect(url.pathname).toBe(forwardAuth.path);
+      expect(annotation('auth-response-headers').split(',').map((h: string) => h.trim())).toContain(IDENTITY);
+      expect(Number(annotation('auth-keepalive'))).toBeGreaterThan(0);
+      expect(annotation('auth-cache-key')).toBeUndefined();
+    });
+
+    it('REST (any case: regex paths) goes to the platform, the rest Gatehouse serves to Gatehouse, the decision path nowhere', () => {
+      expect(annotation('use-regex')).toBe('true');
+      const restPaths = rest().spec.rules.flatMap((r: any) => r.http.paths);
+      expect(restPaths.map((p: any) => p.path)).toEqual(['/api/']);
+      const platform = named('Service', restPaths[0].backend.service.name);
+      expect(platform.spec.type).toBe('ExternalName');
+      expect(platform.spec.externalName).toBe(new URL(cm().UPSTREAM_ENVELOPE_URL!).hostname);
+      const others = named('Ingress', 'gatehouse').spec.rules.flatMap((r: any) => r.http.paths);
+      for (const p of others) expect(p.backend.service.name).toBe(find('Service').metadata.name);
+      const matches = (path: string) => others.some((p: any) => new RegExp(`^${p.path}`, 'i').test(path));
+      for (const path of ['/api.asmx', '/settings', '/settings/api/tokens', '/oauth/token', '/Auth/Authorize', '/ApiToken/Retrieve', '/.well-known/jwks.json', '/security/leaked-tokens']) {
+        expect(matches(path), path).toBe(true);
+      }
+      for (const path of ['/_gatehouse/auth', '/_gatehouse/auth/Api/v6/envelope/1', '/metrics', '/Api/v6/envelope/1']) expect(matches(path), path).toBe(false);
+    });
+
+    it('says where the credential headers go (ingress-nginx cannot strip them per Ingress)', () => {
+      const text = readFileSync(join(dir, 'ingress.yaml'), 'utf8');
+      for (const h of CREDENTIAL_HEADERS) expect(text.toLowerCase()).toContain(h);
+    });
   });
 });
