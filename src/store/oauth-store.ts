@@ -3,7 +3,7 @@
 // audited and appends the cache keys it invalidates (`grant:<id>`) to the change feed in the same
 // transaction, so revoking a grant stops its live access tokens on every instance on the next request.
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { hashToken, mintToken } from '../tokens/token-format.js';
 import { conflict, invalid, notFound } from './errors.js';
 import { revokeGrantsWhere } from './grant-revocation.js';
@@ -85,6 +85,17 @@ export function secretMatches(presented: string, storedHash: string | null): boo
 
 export function s256(verifier: string): string {
   return createHash('sha256').update(verifier).digest('base64url');
+}
+
+/** A new refresh token of the grant (and the grant's "last used"), inside the caller's transaction. */
+async function issueRefreshTokenIn(trx: Transaction<Database>, grantId: string, scope: string, ttlMs: number): Promise<string> {
+  const token = mintToken('refresh');
+  await trx
+    .insertInto('refresh_tokens')
+    .values({ token_hash: hashToken(token), grant_id: grantId, scope, created_at: iso(), expires_at: iso(Date.now() + ttlMs), spent_at: null })
+    .execute();
+  await trx.updateTable('oauth_grants').set({ last_used_at: iso() }).where('id', '=', grantId).execute();
+  return token;
 }
 
 export class OAuthStore {
@@ -195,10 +206,17 @@ export class OAuthStore {
     return this.db.selectFrom('oauth_codes').selectAll().where('code_hash', '=', hashToken(code)).executeTakeFirst();
   }
 
-  /** Spends a code once: false when it was already spent (a replay, or a concurrent exchange). */
-  async spendCode(codeHash: string): Promise<boolean> {
-    const r = await this.db.updateTable('oauth_codes').set({ used_at: iso() }).where('code_hash', '=', codeHash).where('used_at', 'is', null).executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+  /**
+   * Redeems a code the caller has checked (client, redirect URI, PKCE, expiry, grant): spends it and
+   * issues the grant's refresh token in one transaction, so a failure leaves the code unspent for the
+   * client to retry. Undefined when it was already spent (a replay, or a concurrent exchange).
+   */
+  async redeemCode(codeHash: string, grantId: string, scope: string, refreshTtlMs: number): Promise<string | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      const r = await trx.updateTable('oauth_codes').set({ used_at: iso() }).where('code_hash', '=', codeHash).where('used_at', 'is', null).executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return undefined;
+      return issueRefreshTokenIn(trx, grantId, scope, refreshTtlMs);
+    });
   }
 
   async findGrant(id: string) {
@@ -206,13 +224,7 @@ export class OAuthStore {
   }
 
   async issueRefreshToken(grantId: string, scope: string, ttlMs: number): Promise<string> {
-    const token = mintToken('refresh');
-    await this.db
-      .insertInto('refresh_tokens')
-      .values({ token_hash: hashToken(token), grant_id: grantId, scope, created_at: iso(), expires_at: iso(Date.now() + ttlMs), spent_at: null })
-      .execute();
-    await this.db.updateTable('oauth_grants').set({ last_used_at: iso() }).where('id', '=', grantId).execute();
-    return token;
+    return this.db.transaction().execute((trx) => issueRefreshTokenIn(trx, grantId, scope, ttlMs));
   }
 
   async findRefreshToken(token: string) {
