@@ -38,7 +38,7 @@ router.get('/bug', () => {
 router.use(errorHandler({ logger, what: 'test API', outcomeOf: (e) => (e instanceof Conflict ? new CredentialMissing() : undefined) }));
 const app = express().use(router);
 
-// As app.ts does for every request: a context with the access line's request id, then Express.
+// As edge/server.ts does for every request: a context with the access line's request id, then Express.
 const contexts: RequestContext[] = [];
 let withEdge: http.Server;
 let bare: http.Server;
