@@ -9,6 +9,13 @@ export const SCOPES: Record<string, string> = {
   'api:read': 'Read through the e-signature API as you (GET requests only): envelopes, templates, files.',
 };
 export const DEFAULT_SCOPE = 'api:read';
+/** What a scope includes besides itself: `api` (everything) includes `api:read` (GET and HEAD). */
+const INCLUDES: ReadonlyMap<string, readonly string[]> = new Map([['api', ['api:read']]]);
+
+/** Whether `granted` (a space-separated scope) includes `asked`, directly or through a wider scope. */
+export function scopeIncludes(granted: string, asked: string): boolean {
+  return granted.split(' ').some((g) => g === asked || INCLUDES.get(g)?.includes(asked) === true);
+}
 const CHALLENGE = /^[A-Za-z0-9_-]{43}$/; // base64url of a SHA-256 digest
 const STATE_MAX = 500;
 

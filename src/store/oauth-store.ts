@@ -231,10 +231,18 @@ export class OAuthStore {
     return this.db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', hashToken(token)).executeTakeFirst();
   }
 
-  /** Rotation: spends a refresh token once; false when already spent (reuse → the caller revokes the grant). */
-  async spendRefreshToken(tokenHash: string): Promise<boolean> {
-    const r = await this.db.updateTable('refresh_tokens').set({ spent_at: iso() }).where('token_hash', '=', tokenHash).where('spent_at', 'is', null).executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+  /**
+   * Rotation of a refresh token the caller has checked (client, expiry, grant, scope): spends it and
+   * issues its successor, with `scope` (RFC 6749 §6: the scope of the one it replaces), in one
+   * transaction. Undefined when it was already spent (reuse, or a concurrent refresh: the caller
+   * revokes the grant).
+   */
+  async rotateRefreshToken(tokenHash: string, grantId: string, scope: string, refreshTtlMs: number): Promise<string | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      const r = await trx.updateTable('refresh_tokens').set({ spent_at: iso() }).where('token_hash', '=', tokenHash).where('spent_at', 'is', null).executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return undefined;
+      return issueRefreshTokenIn(trx, grantId, scope, refreshTtlMs);
+    });
   }
 
   /**

@@ -1,9 +1,12 @@
 // The OAuth authorization server, tried as an attacker (and as a plain client library) would
-// (issue 19, item 10), over real HTTP with openid-client as the client:
+// (issue 19, items 10 and 12), over real HTTP with openid-client as the client:
 //   10. a failed code exchange (wrong code_verifier or redirect_uri) neither spends the code nor
 //       revokes anything: whoever intercepts a code cannot spoil it for the client; a replay revokes
 //       the grant only when the replaying request is itself valid (OAuth 2.1 draft, oidc-provider);
+//   12. a refresh refused for its scope spends nothing; a narrowed scope holds for that one access
+//       token only (the new refresh token keeps the original scope, RFC 6749 §6); `api` includes `api:read`.
 import { randomUUID } from 'node:crypto';
+import jwt from 'jsonwebtoken';
 import * as oidc from 'openid-client';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
@@ -108,5 +111,48 @@ describe('10. a failed code exchange does not burn the code', () => {
     const form = { grant_type: 'authorization_code', code: flow.code, redirect_uri: REDIRECT, client_id: c.id, code_verifier: flow.verifier };
     const answers = await Promise.all([tokenEndpoint(form), tokenEndpoint(form)]);
     expect(answers.map((a) => a.status).sort()).toEqual([200, 400]);
+  });
+});
+
+describe('12. refresh: validate before spending, the scope of one issuance, api includes api:read', () => {
+  it('a refresh refused for its scope spends nothing: the retry without it succeeds, the grant lives', async () => {
+    const c = await registerClient();
+    const config = await discover(c);
+    const tokens = await exchange(config, await codeFor(config, 'api:read'));
+    await expect(oidc.refreshTokenGrant(config, tokens.refresh_token!, { scope: 'api' })).rejects.toMatchObject({ error: 'invalid_scope' });
+    await expect(oidc.refreshTokenGrant(config, tokens.refresh_token!, { scope: 'api:write' })).rejects.toMatchObject({ error: 'invalid_scope' });
+    const next = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
+    expect(next.scope).toBe('api:read');
+    expect((await rest('get', next.access_token)).status).toBe(200);
+    expect((await rest('get', tokens.access_token)).status).toBe(200);
+  });
+
+  it('api:read on an api grant: that access token is read-only, the next refresh has api again', async () => {
+    const c = await registerClient();
+    const config = await discover(c);
+    const tokens = await exchange(config, await codeFor(config, 'api'));
+    const narrow = await oidc.refreshTokenGrant(config, tokens.refresh_token!, { scope: 'api:read' });
+    expect(narrow.scope).toBe('api:read');
+    expect(jwt.decode(narrow.access_token)).toMatchObject({ scope: 'api:read' });
+    expect((await rest('get', narrow.access_token)).status).toBe(200);
+    expect((await rest('post', narrow.access_token)).status).toBe(403);
+    // RFC 6749 §6: the new refresh token has the scope of the one it replaces
+    const wide = await oidc.refreshTokenGrant(config, narrow.refresh_token!);
+    expect(wide.scope).toBe('api');
+    expect(jwt.decode(wide.access_token)).toMatchObject({ scope: 'api' });
+    const stored = await oauth().findRefreshToken(wide.refresh_token!);
+    expect(stored?.scope).toBe('api');
+    // Asking for what was granted (or both) is not a narrowing and is accepted too
+    const same = await oidc.refreshTokenGrant(config, wide.refresh_token!, { scope: 'api api:read' });
+    expect(same.scope).toBe('api api:read');
+  });
+
+  it('a spent refresh token is a reuse whatever scope it asks for, and revokes the grant', async () => {
+    const c = await registerClient();
+    const config = await discover(c);
+    const tokens = await exchange(config, await codeFor(config, 'api:read'));
+    const next = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
+    await expect(oidc.refreshTokenGrant(config, tokens.refresh_token!, { scope: 'api' })).rejects.toMatchObject({ error: 'invalid_grant' });
+    expect((await rest('get', next.access_token)).status).toBe(401);
   });
 });

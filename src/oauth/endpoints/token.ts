@@ -10,6 +10,7 @@ import type { Logger } from '../../observability/logger.js';
 import { oauthGrantsRevoked } from '../../observability/metrics.js';
 import { checkTokenShape } from '../../tokens/token-format.js';
 import { signAccessToken, type AccessTokenSettings } from '../access-token.js';
+import { scopeIncludes } from '../authorize-request.js';
 import { invalidGrant, invalidRequest, invalidScope, unsupportedGrantType } from '../errors.js';
 import type { SigningKeys } from '../keys.js';
 import { s256, type OAuthStore } from '../../store/oauth-store.js';
@@ -28,7 +29,7 @@ function sameChallenge(a: string, b: string): boolean {
 }
 
 export interface TokenEndpointDeps {
-  oauth: Pick<OAuthStore, 'findCode' | 'redeemCode' | 'findGrant' | 'findRefreshToken' | 'spendRefreshToken' | 'issueRefreshToken' | 'revokeGrant'>;
+  oauth: Pick<OAuthStore, 'findCode' | 'redeemCode' | 'findGrant' | 'findRefreshToken' | 'rotateRefreshToken' | 'revokeGrant'>;
   authenticateClient: AuthenticateClient;
   keys: SigningKeys;
   tokens: AccessTokenSettings;
@@ -48,10 +49,6 @@ export function tokenEndpoint(deps: TokenEndpointDeps): Router {
     noStore(res);
     res.json({ access_token: access, token_type: 'Bearer', expires_in: tokens.ttlSeconds, refresh_token: refresh, scope });
     countTokenRequest(req, 'issued');
-  }
-
-  async function issue(req: Request, res: Response, grant: Grant, scope: string) {
-    answer(req, res, grant, scope, await oauth.issueRefreshToken(grant.id, scope, deps.refreshTtlMs));
   }
 
   async function liveGrant(id: string, clientId: string) {
@@ -95,7 +92,11 @@ export function tokenEndpoint(deps: TokenEndpointDeps): Router {
     answer(req, res, grant, code.scope, refresh);
   }
 
-  /** §6: a refresh token, once (rotation), optionally narrowing the scope. */
+  /**
+   * §6: a refresh token, once (rotation), optionally narrowing the scope of this one access token.
+   * Checked whole before it is spent, so a refusal (invalid_scope...) leaves it for the client's
+   * retry; the new refresh token keeps the scope of the one it replaces (§6), whatever was asked.
+   */
   async function refresh(req: Request, res: Response, body: Record<string, string>, clientId: string) {
     if (!body.refresh_token) throw invalidRequest('refresh_token is missing.');
     const shape = checkTokenShape(body.refresh_token);
@@ -103,22 +104,26 @@ export function tokenEndpoint(deps: TokenEndpointDeps): Router {
     if (!token) throw invalidGrant('The refresh token is not valid.');
     const grant = await oauth.findGrant(token.grant_id);
     if (!grant || grant.client_id !== clientId) throw invalidGrant('The refresh token is not valid.');
-    if (!(await oauth.spendRefreshToken(token.token_hash))) {
-      // Reuse of a rotated token (RFC 9700 §4.14.2): revoke the whole grant.
-      if (await oauth.revokeGrant(SYSTEM, grant.id, 'refresh token reused')) oauthGrantsRevoked.inc({ reason: 'refresh-reused' });
-      logger.warn('oauth refresh token reused; grant revoked', { clientId, grantId: grant.id });
-      throw invalidGrant('The refresh token has already been used or revoked.');
-    }
+    if (grant.revoked_at !== null) throw invalidGrant('The authorization has been revoked.');
+    // Spent, presented by its client: a rotated token used again (RFC 9700 §4.14.2)
+    if (token.spent_at !== null) return reused(clientId, grant.id);
     if (Date.parse(token.expires_at) <= Date.now()) throw invalidGrant('The refresh token has expired.');
-    await liveGrant(grant.id, clientId);
     let scope = token.scope;
     if (body.scope !== undefined) {
       const asked = body.scope.split(' ').filter(Boolean);
-      const had = token.scope.split(' ');
-      if (asked.length === 0 || asked.some((s) => !had.includes(s))) throw invalidScope('A refresh can only narrow the scope.');
+      if (asked.length === 0 || !asked.every((s) => scopeIncludes(token.scope, s))) throw invalidScope(`A refresh can only keep or narrow the scope (${token.scope}).`);
       scope = [...new Set(asked)].sort().join(' ');
     }
-    await issue(req, res, grant, scope);
+    const next = await oauth.rotateRefreshToken(token.token_hash, grant.id, token.scope, deps.refreshTtlMs);
+    if (next === undefined) return reused(clientId, grant.id);
+    answer(req, res, grant, scope, next);
+  }
+
+  /** Reuse of a rotated refresh token (RFC 9700 §4.14.2): revoke the whole grant. */
+  async function reused(clientId: string, grantId: string): Promise<never> {
+    if (await oauth.revokeGrant(SYSTEM, grantId, 'refresh token reused')) oauthGrantsRevoked.inc({ reason: 'refresh-reused' });
+    logger.warn('oauth refresh token reused; grant revoked', { clientId, grantId });
+    throw invalidGrant('The refresh token has already been used or revoked.');
   }
 
   router.post(TOKEN_PATHS, FORM, async (req, res) => {
