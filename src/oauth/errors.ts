@@ -9,8 +9,13 @@ export class OAuthError extends GatehouseError {
     readonly code: string,
     description: string,
     readonly status = 400,
+    private readonly extraHeaders: Record<string, string> = {},
   ) {
     super(description);
+  }
+
+  override headers(): Record<string, string> {
+    return { ...super.headers(), ...this.extraHeaders };
   }
 }
 
@@ -21,3 +26,8 @@ export const unsupportedGrantType = () => new OAuthError('unsupported_grant_type
 export const invalidScope = (d: string) => new OAuthError('invalid_scope', d);
 export const temporarilyUnavailable = (d: string) => new OAuthError('temporarily_unavailable', d, 429);
 export const serverError = (supportId: string) => new OAuthError('server_error', `Internal error (support id ${supportId}).`, 500);
+/** A method the endpoint does not answer (RFC 9110 §15.5.6: with the methods it does, in Allow). */
+export const methodNotAllowed = (allow: string[]) => new OAuthError('invalid_request', `Use ${allow[0]} (this endpoint answers ${allow.join(', ')}).`, 405, { Allow: allow.join(', ') });
+/** A browser's request (it sent Origin) from an origin that is not a registered redirect URI's origin of a public client. */
+export const originNotAllowed = () =>
+  new OAuthError('invalid_request', "Requests from this origin are not accepted: only from the origin of a public client's registered redirect URI.", 403);

@@ -142,6 +142,12 @@ export class OAuthStore {
     return this.db.selectFrom('oauth_clients').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  /** The redirect URIs of the enabled public clients (whose origins may call the token and revocation endpoints from a browser). */
+  async publicRedirectUris(): Promise<string[]> {
+    const rows = await this.db.selectFrom('oauth_clients').select('redirect_uris').where('public', '=', 1).where('enabled', '=', 1).execute();
+    return rows.flatMap((r) => JSON.parse(r.redirect_uris) as string[]);
+  }
+
   /** Disabling a client revokes every grant it holds (and so their refresh and access tokens). */
   async setClientEnabled(who: Actor, id: string, enabled: boolean): Promise<ClientView> {
     return this.writes.run(who, async (w) => {

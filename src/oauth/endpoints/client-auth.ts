@@ -1,10 +1,12 @@
 // oauth/endpoints: client authentication at the token, revocation and introspection endpoints
 // (RFC 6749 §2.3.1): HTTP Basic or client_secret in the body, never both; a public client sends
-// only its client_id. Every failure is the same invalid_client.
+// only its client_id. Every failure is the same invalid_client. A request from a browser (with an
+// Origin header) is accepted only from a public client, from the origin of one of its redirect URIs.
 import type { Request } from 'express';
 import type { OAuthClientsTable } from '../../store/tables.js';
-import { invalidClient } from '../errors.js';
+import { invalidClient, originNotAllowed } from '../errors.js';
 import { secretMatches, type OAuthStore } from '../../store/oauth-store.js';
+import { originOf } from './cors.js';
 
 const BASIC = /^Basic[ ]+([A-Za-z0-9+/=]+)$/i;
 
@@ -32,6 +34,9 @@ export function clientAuthenticator(clients: Pick<OAuthStore, 'findClient'>): Au
     if (!id) throw invalidClient('client_id is missing.');
     const client = await clients.findClient(id);
     if (!client || client.enabled !== 1) throw invalidClient();
+    // A browser's request (it names its Origin): a public client's, from one of its redirect URIs' origins
+    const origin = req.headers.origin;
+    if (origin !== undefined && !(client.public === 1 && originOf(JSON.parse(client.redirect_uris) as string[], origin))) throw originNotAllowed();
     if (client.public === 1) {
       if (opts.confidentialOnly) throw invalidClient('Only confidential clients may introspect tokens.');
       if (secret !== undefined) throw invalidClient();

@@ -1,10 +1,14 @@
 // oauth/endpoints: discovery — the authorization server metadata (RFC 8414) and the public keys
-// that verify access tokens (RFC 7517 JWKS). Public, cacheable for five minutes.
+// that verify access tokens (RFC 7517 JWKS). Public, cacheable for five minutes, and readable from
+// any origin (CORS `*`, cors.ts): browser-based clients discover the server and its keys themselves.
 import express, { type Router } from 'express';
 import { SCOPES } from '../authorize-request.js';
 import type { SigningKeys } from '../keys.js';
+import { publicCors } from './cors.js';
 
 const CACHE = 'public, max-age=300';
+const METADATA = '/.well-known/oauth-authorization-server';
+const JWKS = '/.well-known/jwks.json';
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'];
 
 export interface MetadataDeps {
@@ -14,8 +18,9 @@ export interface MetadataDeps {
 
 export function metadataEndpoints(deps: MetadataDeps): Router {
   const router = express.Router();
+  router.all([METADATA, JWKS], publicCors(['GET', 'HEAD']));
 
-  router.get('/.well-known/oauth-authorization-server', (_req, res) => {
+  router.get(METADATA, (_req, res) => {
     const base = deps.issuer();
     res.set('Cache-Control', CACHE).json({
       issuer: base,
@@ -35,7 +40,7 @@ export function metadataEndpoints(deps: MetadataDeps): Router {
     });
   });
 
-  router.get('/.well-known/jwks.json', (_req, res) => {
+  router.get(JWKS, (_req, res) => {
     res.set('Cache-Control', CACHE).json(deps.keys.jwks());
   });
 

@@ -1,19 +1,22 @@
 // oauth/endpoints: token revocation (RFC 7009) and introspection (RFC 7662, confidential clients
 // only), both only for tokens issued to the calling client. Either kind of token — an access token
 // (JWT) or a refresh token — stands for its grant: revoking one revokes the grant, its refresh
-// tokens and, through the cache (`grant:<id>`), its live access tokens.
+// tokens and, through the cache (`grant:<id>`), its live access tokens. Revocation answers
+// browser-based public clients from their redirect URIs' origins (CORS, cors.ts); introspection,
+// for confidential clients, does not.
 import express, { type Router } from 'express';
 import type { GatewayStore } from '../../store/index.js';
 import { checkTokenShape } from '../../tokens/token-format.js';
 import { looksLikeJwt, verifyAccessToken, type AccessTokenSettings } from '../access-token.js';
-import { invalidRequest } from '../errors.js';
+import { invalidRequest, methodNotAllowed } from '../errors.js';
 import type { SigningKeys } from '../keys.js';
 import type { OAuthStore } from '../../store/oauth-store.js';
 import type { AuthenticateClient } from './client-auth.js';
+import { clientCors } from './cors.js';
 import { FORM, noStore, params } from './http.js';
 
 export interface RevocationDeps {
-  oauth: Pick<OAuthStore, 'findRefreshToken' | 'findGrant' | 'revokeGrant'>;
+  oauth: Pick<OAuthStore, 'publicRedirectUris' | 'findRefreshToken' | 'findGrant' | 'revokeGrant'>;
   users: Pick<GatewayStore, 'findUser'>;
   authenticateClient: AuthenticateClient;
   keys: SigningKeys;
@@ -52,6 +55,7 @@ export function revocationEndpoints(deps: RevocationDeps): Router {
   }
 
   // RFC 7009 §2.2: 200 whether or not the token was known, so it tells nothing.
+  router.all('/oauth/revoke', clientCors({ methods: ['POST'], publicRedirectUris: () => oauth.publicRedirectUris() }));
   router.post('/oauth/revoke', FORM, async (req, res) => {
     const body = params(req);
     const client = await deps.authenticateClient(req, body);
@@ -85,6 +89,14 @@ export function revocationEndpoints(deps: RevocationDeps): Router {
       iss: tokens.issuer(),
       jti: found.jti,
     });
+  });
+
+  // Both are POST only; introspection (confidential clients, servers) answers no CORS.
+  router.options('/oauth/introspect', (_req, res) => {
+    res.set('Allow', 'POST, OPTIONS').status(204).end();
+  });
+  router.all(['/oauth/revoke', '/oauth/introspect'], () => {
+    throw methodNotAllowed(['POST', 'OPTIONS']);
   });
 
   return router;

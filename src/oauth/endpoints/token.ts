@@ -3,7 +3,8 @@
 // rotated on every use). A request is checked whole before anything is written, so a refused one
 // spends nothing; a replayed code or a reused refresh token, presented by the client it was issued
 // to, revokes the whole grant (RFC 6749 §4.1.2, RFC 9700 §4.14.2). Answers: an RFC 9068 access token
-// and a new refresh token.
+// and a new refresh token. Browser-based public clients call it from their redirect URIs' origins
+// (CORS, cors.ts); another method than POST is 405.
 import { timingSafeEqual } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import type { Logger } from '../../observability/logger.js';
@@ -11,10 +12,11 @@ import { oauthGrantsRevoked } from '../../observability/metrics.js';
 import { checkTokenShape } from '../../tokens/token-format.js';
 import { signAccessToken, type AccessTokenSettings } from '../access-token.js';
 import { scopeIncludes } from '../authorize-request.js';
-import { invalidGrant, invalidRequest, invalidScope, unsupportedGrantType } from '../errors.js';
+import { invalidGrant, invalidRequest, invalidScope, methodNotAllowed, unsupportedGrantType } from '../errors.js';
 import type { SigningKeys } from '../keys.js';
 import { s256, type OAuthStore } from '../../store/oauth-store.js';
 import type { AuthenticateClient } from './client-auth.js';
+import { clientCors } from './cors.js';
 import { countTokenRequest, FORM, noStore, params, TOKEN_PATHS } from './http.js';
 
 const SYSTEM = { actor: 'system', source: 'oauth' };
@@ -29,7 +31,7 @@ function sameChallenge(a: string, b: string): boolean {
 }
 
 export interface TokenEndpointDeps {
-  oauth: Pick<OAuthStore, 'findCode' | 'redeemCode' | 'findGrant' | 'findRefreshToken' | 'rotateRefreshToken' | 'revokeGrant'>;
+  oauth: Pick<OAuthStore, 'publicRedirectUris' | 'findCode' | 'redeemCode' | 'findGrant' | 'findRefreshToken' | 'rotateRefreshToken' | 'revokeGrant'>;
   authenticateClient: AuthenticateClient;
   keys: SigningKeys;
   tokens: AccessTokenSettings;
@@ -126,6 +128,7 @@ export function tokenEndpoint(deps: TokenEndpointDeps): Router {
     throw invalidGrant('The refresh token has already been used or revoked.');
   }
 
+  router.all(TOKEN_PATHS, clientCors({ methods: ['POST'], publicRedirectUris: () => oauth.publicRedirectUris() }));
   router.post(TOKEN_PATHS, FORM, async (req, res) => {
     const body = params(req);
     const client = await deps.authenticateClient(req, body);
@@ -133,6 +136,9 @@ export function tokenEndpoint(deps: TokenEndpointDeps): Router {
     if (body.grant_type === 'refresh_token') return refresh(req, res, body, client.id);
     if (!body.grant_type) throw invalidRequest('grant_type is missing.');
     throw unsupportedGrantType();
+  });
+  router.all(TOKEN_PATHS, () => {
+    throw methodNotAllowed(['POST', 'OPTIONS']);
   });
 
   return router;
