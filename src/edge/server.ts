@@ -97,6 +97,10 @@ export function edgeServer(opts: EdgeOptions): http.Server {
 
   // One header line more than allowed is kept, so too many can be told apart (431) from enough.
   server.maxHeadersCount = limits.maxHeaderCount + 1;
+  // A client that sends its request and then shuts its write side (FIN) is still answered, as nginx
+  // does: node's default ends the socket at once, so a forwarded call's answer went nowhere. With
+  // this, the answer in progress is the connection's last and the socket is closed after it.
+  server.httpAllowHalfOpen = true;
   server.on('clientError', answerClientError);
   // Expect: 100-continue (RFC 9110 §10.1.1), handled deliberately: 100 Continue is sent here
   // (a SOAP request already refused by its headers gets its Fault instead, before any upload),
