@@ -100,7 +100,8 @@ export function edgeServer(opts: EdgeOptions): http.Server {
   // A client that sends its request and then shuts its write side (FIN) is still answered, as nginx
   // does: node's default ends the socket at once, so a forwarded call's answer went nowhere. With
   // this, the answer in progress is the connection's last and the socket is closed after it.
-  server.httpAllowHalfOpen = true;
+  // (node:http's own server property, read in lib/_http_server.js socketOnEnd; @types/node omits it)
+  (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   server.on('clientError', answerClientError);
   // Expect: 100-continue (RFC 9110 §10.1.1), handled deliberately: 100 Continue is sent here
   // (a SOAP request already refused by its headers gets its Fault instead, before any upload),
