@@ -29,7 +29,7 @@ export async function authenticateApiToken(
   if (refusal) return refusal;
   const u = user.value!;
   return {
-    principal: { authKind: 'api-token', tokenId: token.value.id, userId: u.id, organizationId: u.organizationId, loginName: u.loginName },
+    principal: { authKind: 'api-token', scope: 'api', tokenId: token.value.id, userId: u.id, organizationId: u.organizationId, loginName: u.loginName },
     tier: deepest(deepest(token.tier, user.tier), roles.tier),
     expiresAt: effectiveExpiry(token.value),
   };

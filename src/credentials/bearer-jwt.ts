@@ -26,12 +26,12 @@ export async function authenticateBearerJwt(
   const user = grant.value ? await records.user(grant.value.userId) : { value: undefined, tier: grant.tier };
   const roles = user.value ? await records.roles(user.value.roleIds) : { roles: [], tier: user.tier };
 
-  // Judge
+  // Judge (allowed means `api` or `api:read` is among the scopes: the effective one is what the upstream is told)
   const refusal = judgeOAuthToken({ claims, grant: grant.value, user: user.value, roles: roles.roles, method });
   if (refusal) return refusal;
   const u = user.value!;
   return {
-    principal: { authKind: 'oauth', tokenId: grant.value!.id, userId: u.id, organizationId: u.organizationId, loginName: u.loginName },
+    principal: { authKind: 'oauth', scope: claims.scope.split(' ').includes('api') ? 'api' : 'api:read', tokenId: grant.value!.id, userId: u.id, organizationId: u.organizationId, loginName: u.loginName },
     tier: deepest(deepest(grant.tier, user.tier), roles.tier),
     claims,
   };

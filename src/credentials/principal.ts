@@ -5,8 +5,16 @@ import type { AuthKind } from '../observability/labels.js';
 
 export type { AuthKind };
 
+/**
+ * What the call may do, as the upstream is told (`scope` in X-Gatehouse-Identity): `api` =
+ * whatever the user's API permission allows (user and organization tokens, OAuth `api`);
+ * `api:read` = GET and HEAD only (an OAuth token granted `api:read` and not `api`).
+ */
+export type ApiScope = 'api' | 'api:read';
+
 export interface Principal {
   authKind: AuthKind;
+  scope: ApiScope;
   tokenId: string;
   userId: string;
   organizationId: string;

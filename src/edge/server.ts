@@ -22,6 +22,7 @@ import { isRestPath } from '../proxy/routes.js';
 import { sendSoapFault } from '../soap/faults.js';
 import { refusedBeforeBody } from '../soap/gateway.js';
 import { versionOfContentType } from '../soap/protocol.js';
+import { headRefusal } from './head-checks.js';
 
 // W3C Trace Context: version-traceid-parentid-flags. Forwarded untouched; its trace id is logged.
 const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
@@ -74,13 +75,14 @@ export function edgeServer(opts: EdgeOptions): http.Server {
     const normalized = normalizePath(req.url ?? '/');
     const isSoap = normalized.ok && soapPaths.has(normalized.path.toLowerCase());
     const isRest = !isSoap && (!normalized.ok || isRestPath(normalized.path));
-    // HTTP hygiene: too many header lines, or a declared body over the route family's limit
+    // HTTP hygiene: too many header lines, a declared body over the route family's limit, a head
+    // node:http accepted but no surface may see (edge/head-checks.ts)
     const limit = isSoap ? limits.bodyLimitBytes.soap : limits.bodyLimitBytes.rest;
     const hygiene = tooManyHeaders(req, limits.maxHeaderCount)
       ? new HeadersTooLarge()
       : (isSoap || isRest) && declaredTooLarge(req, limit)
         ? new PayloadTooLarge(limit)
-        : undefined;
+        : headRefusal(req); // two Host lines, two different Authorization values, a method override
     if (hygiene) {
       ctx.errorCode = hygiene.code;
       res.setHeader('Connection', 'close'); // the body is not read

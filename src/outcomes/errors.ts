@@ -223,3 +223,30 @@ export class HeadersTooLarge extends GatehouseError {
     super('The request headers are too large or too many.');
   }
 }
+
+// --- the request head and body at the edge (issue 19; edge/head-checks.ts, edge/body-rate.ts) ---
+
+/** RFC 9112 §3.2: exactly one Host header line. */
+export class HostInvalid extends GatehouseError {
+  readonly code = 'HostInvalid';
+  readonly status = 400;
+  constructor() {
+    super('The request must carry exactly one Host header.');
+  }
+}
+/** X-HTTP-Method-Override, X-HTTP-Method, X-Method-Override: a method other than the one judged, refused rather than forwarded. */
+export class MethodOverrideRefused extends GatehouseError {
+  readonly code = 'MethodOverrideRefused';
+  readonly status = 400;
+  constructor() {
+    super('Method-override headers (X-HTTP-Method-Override, X-HTTP-Method, X-Method-Override) are not accepted: send the method itself.');
+  }
+}
+/** The request body came slower than `http.bodyMinBytesPerSecond` over `http.bodyIdleTimeoutMs`. */
+export class BodyTimeout extends GatehouseError {
+  readonly code = 'RequestTimeout';
+  readonly status = 408;
+  constructor() {
+    super('The request body was not received in time.');
+  }
+}

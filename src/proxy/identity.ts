@@ -1,12 +1,14 @@
 // proxy/: X-Gatehouse-Identity — a short-lived HS256 JWT (RFC 7519) that tells the upstream who
-// the verified caller is. The upstream verifies it with the shared key; the credential itself
-// never leaves the gateway.
+// the verified caller is (user, organization, login, credential kind and id) and what the call
+// may do (`scope`: `api:read` = GET and HEAD only), so an upstream can hold a read-only caller to
+// reads itself. The upstream verifies it with the shared key; the credential itself never leaves
+// the gateway.
 // /!\ Hot path: the key is imported once (jsonwebtoken re-parses a string secret on every call,
 // ~60× slower), and a principal's signed identity is reused for half its lifetime.
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { LRUCache } from 'lru-cache';
-import type { Principal } from '../credentials/principal.js';
+import type { ApiScope, Principal } from '../credentials/principal.js';
 
 export const IDENTITY_HEADER = 'x-gatehouse-identity';
 
@@ -23,6 +25,8 @@ export interface IdentityClaims {
   login: string;
   kind: Principal['authKind'];
   tid: string;
+  /** The call's effective scope: `api:read` = GET and HEAD only (an OAuth token granted no more), `api` = the user's API permission. */
+  scope: ApiScope;
 }
 
 const importedKeys = new Map<string, KeyObject>();
@@ -42,11 +46,11 @@ export function identitySigner(opts: IdentityOptions) {
   const reuseSeconds = opts.ttlSeconds / 2;
   const signed = new LRUCache<string, { token: string; reuseUntil: number }>({ max: 10_000 });
   return (p: Principal): string => {
-    const cacheKey = `${p.authKind}|${p.tokenId}|${p.userId}|${p.organizationId}|${p.loginName}`;
+    const cacheKey = `${p.authKind}|${p.scope}|${p.tokenId}|${p.userId}|${p.organizationId}|${p.loginName}`;
     const nowSeconds = Date.now() / 1000;
     const hit = signed.get(cacheKey);
     if (hit && nowSeconds < hit.reuseUntil && nowSeconds >= hit.reuseUntil - reuseSeconds) return hit.token;
-    const claims: IdentityClaims = { sub: p.userId, org: p.organizationId, login: p.loginName, kind: p.authKind, tid: p.tokenId };
+    const claims: IdentityClaims = { sub: p.userId, org: p.organizationId, login: p.loginName, kind: p.authKind, tid: p.tokenId, scope: p.scope };
     const token = jwt.sign(claims, key, { algorithm: 'HS256', expiresIn: opts.ttlSeconds, issuer: opts.issuer, audience: opts.audience });
     signed.set(cacheKey, { token, reuseUntil: nowSeconds + reuseSeconds });
     return token;

@@ -48,6 +48,7 @@ function describeCaller(claims: IdentityClaims, req: IncomingMessage) {
     LoginName: claims.login,
     AuthKind: claims.kind,
     TokenId: claims.tid,
+    Scope: claims.scope,
     RequestId: req.headers['x-request-id'],
     // Names only: lets a caller check that no credential header arrived here.
     ReceivedHeaders: Object.keys(req.headers).sort(),

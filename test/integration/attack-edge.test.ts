@@ -1,15 +1,55 @@
 // What an attacker found ajar at the edge (issue 19, items 1, 4, 6, 7, 8, 11), one case per finding,
 // each against a real gateway in front of an upstream that records everything it receives, with
 // raw sockets where a client library would tidy the request up.
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import jwt from 'jsonwebtoken';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyIdentity } from '../../src/proxy/identity.js';
+import { OAuthStore } from '../../src/store/oauth-store.js';
+import { TEST_ACTOR } from '../helpers/fixtures.js';
+import { rawExchange } from '../helpers/recording-upstream.js';
+import { GET_ENVELOPE_HEADERS, getEnvelopeByIdCall } from '../helpers/soap-messages.js';
 import { useGateway } from '../helpers/use-gateway.js';
 
-const { gw, upstream, users: { alice } } = useGateway({
+// An OAuth signing key from a file, so the tests can sign access tokens of the scope they need.
+// Written before the gateway starts (registered first), removed after it has gone.
+let keyDir: string;
+let privatePem: string;
+beforeAll(() => {
+  keyDir = mkdtempSync(join(tmpdir(), 'gatehouse-attack-edge-'));
+  privatePem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  writeFileSync(join(keyDir, 'key.pem'), privatePem);
+});
+afterAll(() => {
+  if (keyDir) rmSync(keyDir, { recursive: true, force: true });
+});
+
+const { ts, gw, upstream, users: { alice }, secrets } = useGateway({
   upstream: 'recording',
+  overrides: () => ({ oauth: { signingKeyFile: join(keyDir, 'key.pem') } }),
   users: { alice: {} },
   noSecretsInLogs: true,
 });
+
+/** An access token of `scope` for alice, on a grant of a public client, signed with the gateway's key. */
+async function accessToken(scope: string): Promise<string> {
+  const oauth = new OAuthStore(ts.store.db);
+  const { client } = await oauth.registerClient(TEST_ACTOR, { name: `Reader ${Math.random().toString(36).slice(2)}`, redirectUris: ['http://127.0.0.1:9/cb'], public: true });
+  const { grantId } = await oauth.authorize(TEST_ACTOR, { userId: alice.userId, organizationId: alice.organizationId, clientId: client.id, scope, redirectUri: 'http://127.0.0.1:9/cb', codeChallenge: null });
+  const { keys } = (await (await fetch(`${gw.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
+  const kid = keys[0]!.kid;
+  const token = jwt.sign({ client_id: client.id, scope, grant_id: grantId }, privatePem, {
+    algorithm: 'ES256', keyid: kid, header: { typ: 'at+jwt', alg: 'ES256', kid }, issuer: gw.url, audience: 'gatehouse-api', subject: alice.userId, expiresIn: 600,
+  });
+  secrets.push(token);
+  return token;
+}
+const identityOf = (headers: Record<string, unknown>) =>
+  verifyIdentity(String(headers['x-gatehouse-identity']), { secret: gw.identitySecret, issuer: 'gatehouse', audience: 'gatehouse-upstream' });
 
 const statusOf = (raw: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1] ?? 0);
 const headOf = (raw: string) => raw.slice(0, raw.indexOf('\r\n\r\n'));
@@ -73,5 +113,102 @@ describe('8. half-closed clients', () => {
     const line = gw.logs.map((l) => JSON.parse(l)).find((l) => l.message === 'access' && l.requestId === 'half-closed-post');
     expect(line).toMatchObject({ status: 200 });
     expect(line.aborted).toBeUndefined();
+  });
+});
+
+describe('1. method override', () => {
+  it.each([
+    ['X-HTTP-Method-Override', 'DELETE'],
+    ['X-HTTP-Method', 'PUT'],
+    ['X-Method-Override', 'PATCH'],
+    ['x-http-method-override', 'GET'],
+  ])('REST: %s: %s is refused (400 MethodOverrideRefused) before any credential is looked at, never forwarded', async (name, value) => {
+    upstream.received.length = 0;
+    const raw = await rawExchange(gw.url, `GET /Api/v6/envelope/1 HTTP/1.1\r\nHost: x\r\napiToken: ${alice.token}\r\n${name}: ${value}\r\n\r\n`);
+    expect(statusOf(raw)).toBe(400);
+    expect(JSON.parse(bodyOf(raw)!).ErrorId).toBe('MethodOverrideRefused');
+    expect(upstream.received).toEqual([]);
+  });
+
+  it('an api:read OAuth token: GET with X-HTTP-Method-Override: DELETE is refused; without it the upstream is told scope api:read', async () => {
+    const token = await accessToken('api:read');
+    await gw.gateway.follower.poll();
+    upstream.received.length = 0;
+    const override = await rawExchange(gw.url, `GET /Api/v6/envelope/1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nX-HTTP-Method-Override: DELETE\r\n\r\n`);
+    expect(statusOf(override)).toBe(400);
+    expect(upstream.received).toEqual([]);
+
+    const plain = await fetch(`${gw.url}/Api/v6/envelope/1`, { headers: { Authorization: `Bearer ${token}` } });
+    expect(plain.status).toBe(200);
+    expect(identityOf(upstream.received.at(-1)!.headers)).toMatchObject({ kind: 'oauth', sub: alice.userId, scope: 'api:read' });
+  });
+
+  it('the identity names the effective scope of every kind: an api OAuth token and a user API token are scope api', async () => {
+    const token = await accessToken('api');
+    await gw.gateway.follower.poll();
+    upstream.received.length = 0;
+    expect((await fetch(`${gw.url}/Api/v6/envelope/1`, { method: 'DELETE', headers: { Authorization: `Bearer ${token}` } })).status).toBe(200);
+    expect(identityOf(upstream.received.at(-1)!.headers)).toMatchObject({ kind: 'oauth', scope: 'api' });
+    expect((await fetch(`${gw.url}/Api/v6/envelope/1`, { headers: { apiToken: alice.token } })).status).toBe(200);
+    expect(identityOf(upstream.received.at(-1)!.headers)).toMatchObject({ kind: 'api-token', scope: 'api' });
+  });
+
+  it('SOAP: a method-override header gets a Fault, never forwarded', async () => {
+    upstream.received.length = 0;
+    const xml = getEnvelopeByIdCall(alice.token);
+    const head = Object.entries({ ...GET_ENVELOPE_HEADERS, 'Content-Length': String(Buffer.byteLength(xml)), 'X-HTTP-Method-Override': 'DELETE' }).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    const raw = await rawExchange(gw.url, `POST /api.asmx HTTP/1.1\r\nHost: x\r\n${head}\r\n${xml}`);
+    expect(statusOf(raw)).toBe(500);
+    expect(bodyOf(raw)).toContain('<error>MethodOverrideRefused</error>');
+    expect(upstream.received).toEqual([]);
+  });
+});
+
+describe('7. duplicate headers', () => {
+  const soapCall = (extra: string) => {
+    const xml = getEnvelopeByIdCall(alice.token);
+    const head = Object.entries({ ...GET_ENVELOPE_HEADERS, 'Content-Length': String(Buffer.byteLength(xml)) }).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    return `POST /api.asmx HTTP/1.1\r\n${head}${extra}\r\n${xml}`;
+  };
+
+  it('REST: two different Authorization headers → 400 CredentialConflict, never forwarded (node kept the first)', async () => {
+    upstream.received.length = 0;
+    const raw = await rawExchange(gw.url, `GET /Api/v6/envelope/1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${alice.token}\r\nAuthorization: Bearer somebody-else\r\n\r\n`);
+    expect(statusOf(raw)).toBe(400);
+    expect(JSON.parse(bodyOf(raw)!).ErrorId).toBe('CredentialConflict');
+    expect(upstream.received).toEqual([]);
+  });
+
+  it('REST: the same Authorization twice is one credential, as the same apiToken twice is', async () => {
+    const raw = await rawExchange(gw.url, `GET /Api/v6/envelope/1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${alice.token}\r\nauthorization: Bearer ${alice.token}\r\nConnection: close\r\n\r\n`);
+    expect(statusOf(raw)).toBe(200);
+  });
+
+  it('SOAP: two different Authorization headers → a Fault with CredentialConflict, never forwarded', async () => {
+    upstream.received.length = 0;
+    const raw = await rawExchange(gw.url, soapCall('Host: x\r\nAuthorization: Basic YTpi\r\nAuthorization: Basic Yzpk\r\n'));
+    expect(statusOf(raw)).toBe(500);
+    expect(bodyOf(raw)).toContain('<error>CredentialConflict</error>');
+    expect(upstream.received).toEqual([]);
+  });
+
+  it.each([
+    ['REST', (host: string) => `GET /Api/v6/envelope/1 HTTP/1.1\r\n${host}apiToken: ${alice.token}\r\n\r\n`],
+    ['SOAP', (host: string) => soapCall(host)],
+    ['the settings API', (host: string) => `GET /settings/api/session HTTP/1.1\r\n${host}\r\n`],
+    ['the OAuth metadata', (host: string) => `GET /.well-known/oauth-authorization-server HTTP/1.1\r\n${host}\r\n`],
+  ])('%s: two Host header lines → 400 (RFC 9112 §3.2), same value or not', async (surface, request) => {
+    upstream.received.length = 0;
+    for (const hosts of ['Host: a.example\r\nHost: b.example\r\n', 'Host: a.example\r\nhost: a.example\r\n']) {
+      const raw = await rawExchange(gw.url, request(hosts));
+      if (surface === 'SOAP') {
+        expect(statusOf(raw)).toBe(500);
+        expect(bodyOf(raw)).toContain('<error>HostInvalid</error>');
+      } else {
+        expect(statusOf(raw)).toBe(400);
+        expect(JSON.parse(bodyOf(raw)!).ErrorId).toBe('HostInvalid');
+      }
+    }
+    expect(upstream.received).toEqual([]);
   });
 });
