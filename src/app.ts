@@ -30,7 +30,7 @@ import { createForwarder, type Forwarder } from './proxy/forward.js';
 import { identitySigner } from './proxy/identity.js';
 import { createRouteTable } from './proxy/routes.js';
 import { leakedTokenRoutes } from './security/leaked-tokens.js';
-import { settingsRoutes } from './settings/index.js';
+import { createSignInBrake, settingsRoutes } from './settings/index.js';
 import { soapGateway } from './soap/gateway.js';
 import { wsdlServer, wsdlSource } from './soap/wsdl.js';
 import type { Store } from './store/index.js';
@@ -79,6 +79,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   // Who the client is (X-Forwarded-* believed only from trusted proxies), and the abuse limits
   const client = clientAddress(config.http.trustedProxies);
   const abuse = createAbuseLimits({ ...config.abuse, redis: cache.redis, subscriber: cache.subscriber, redisUp: () => cache.redisState() === 'up', keyPrefix: config.redis.keyPrefix });
+  // Password guessing: one brake for both ways to sign in (the settings API, the OAuth consent page)
+  const signInBrake = createSignInBrake({ clientIp: client.ip, redis: cache.redis, redisUp: () => cache.redisState() === 'up', keyPrefix: config.redis.keyPrefix });
   const forwarders = Object.fromEntries(
     Object.entries(deps.upstreams).map(([name, target]) => [
       name,
@@ -96,7 +98,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   ) as Record<UpstreamName, Forwarder>;
 
   // OAuth2 authorization server; its verifier checks access tokens on both surfaces.
-  const oauth = createOAuth({ config, store, logger });
+  const oauth = createOAuth({ config, store, logger, signInBrake });
   // "Last used" of whatever credential a call was judged by
   const recordUse = (p: Principal, ip: string) => {
     if (p.authKind === 'api-token') lastUsed.record(p.tokenId, ip);
@@ -154,7 +156,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     });
   }
   web.use(oauth.routes());
-  web.use('/settings/api', settingsRoutes({ config, store, logger }));
+  web.use('/settings/api', settingsRoutes({ config, store, logger, brake: signInBrake }));
   web.use('/security', leakedTokenRoutes({ store, logger, ...config.security.leakedTokens, evictionsSent: () => cache.evictionsSent() }));
   web.use(settingsPage());
   web.use((req, res) => sendRestError(res, new RouteNotFound(), contextOf(req)?.requestId ?? requestIdOf(req)));

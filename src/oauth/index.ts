@@ -5,7 +5,7 @@
 import type { Router } from 'express';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
-import { sessionStoreFor } from '../settings/index.js';
+import { sessionStoreFor, type SignInBrake } from '../settings/index.js';
 import type { Store } from '../store/index.js';
 import type { AccessTokenVerifier } from '../tokens/access-token-format.js';
 import { verifyAccessToken, type AccessTokenSettings } from './access-token.js';
@@ -34,7 +34,8 @@ export interface OAuth {
   close(): void;
 }
 
-export function createOAuth(deps: { config: Config; store: Store; logger: Logger }): OAuth {
+/** `signInBrake`: the settings API's guessing brake — the consent sign-in spends the same budgets. */
+export function createOAuth(deps: { config: Config; store: Store; logger: Logger; signInBrake: SignInBrake }): OAuth {
   const { config, store, logger } = deps;
   const keys = loadSigningKeys(config.oauth, config.env === 'production');
   let listenUrl = '';
@@ -56,6 +57,7 @@ export function createOAuth(deps: { config: Config; store: Store; logger: Logger
         store,
         sessions: sessionStoreFor(store, config.settings),
         session: { secure: config.env !== 'development' },
+        signInBrake: deps.signInBrake,
         keys,
         tokens,
         refreshTtlMs: config.oauth.refreshTokenTtlDays * 86_400_000,

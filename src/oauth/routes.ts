@@ -5,6 +5,7 @@
 // introspection; then the web surface's one error handler, answering in the RFC 6749 §5.2 form.
 import express, { type Router } from 'express';
 import type { Logger } from '../observability/logger.js';
+import type { SignInBrake } from '../settings/attempts.js';
 import type { RequireSessionOptions } from '../settings/session.js';
 import type { SessionStore } from '../settings/session-store.js';
 import type { Store } from '../store/index.js';
@@ -26,6 +27,8 @@ export interface OAuthRoutesDeps {
   store: Store;
   sessions: SessionStore;
   session: Omit<RequireSessionOptions, 'sessions'>;
+  /** The settings sign-in's guessing brake, which the consent sign-in shares. */
+  signInBrake: SignInBrake;
   keys: SigningKeys;
   tokens: AccessTokenSettings;
   refreshTtlMs: number;
@@ -40,7 +43,7 @@ export function oauthRoutes(deps: OAuthRoutesDeps): Router {
   const router = express.Router();
 
   router.use(metadataEndpoints({ issuer, keys }));
-  router.use(authorizeEndpoints({ oauth, sessions: deps.sessions, session: deps.session, issuer, logger }));
+  router.use(authorizeEndpoints({ oauth, sessions: deps.sessions, session: deps.session, brake: deps.signInBrake, issuer, logger }));
   router.use(tokenEndpoint({ oauth, authenticateClient, keys, tokens, refreshTtlMs: deps.refreshTtlMs, logger }));
   router.use(revocationEndpoints({ oauth, users: deps.store.gateway, authenticateClient, keys, tokens }));
 

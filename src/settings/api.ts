@@ -12,6 +12,7 @@ import { StoreError, type Store } from '../store/index.js';
 import { OrgTokenAdmin } from '../store/org-token-admin.js';
 import { errorHandler } from '../web/error-handler.js';
 import { accountOf } from './account.js';
+import type { SignInBrake } from './attempts.js';
 import { badRequest, conflict, notFound, notJson } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import type { PlatformSessionVerifier } from './platform-session.js';
@@ -33,6 +34,8 @@ export interface SettingsApiOptions {
   logger: Logger;
   /** Secure cookies (everywhere but development). */
   secureCookies: boolean;
+  /** The guessing brake, shared with the OAuth consent sign-in (settings/attempts.ts). */
+  brake: SignInBrake;
   platform?: { cookie: string; verify: PlatformSessionVerifier };
 }
 
@@ -67,7 +70,7 @@ export function settingsApi(opts: SettingsApiOptions): Router {
   });
 
   // No session yet
-  api.use(signInRoutes({ sessions, passwords: store.admin, account, cookies, logger }));
+  api.use(signInRoutes({ sessions, passwords: store.admin, account, cookies, brake: opts.brake, logger }));
 
   // Everything below needs a session, and a CSRF token to change anything
   api.use(requireSession({ sessions, ...cookies, platform: opts.platform }), requireCsrf);

@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
 import type { Store } from '../store/index.js';
 import { settingsApi } from './api.js';
+import type { SignInBrake } from './attempts.js';
 import { platformSessionVerifier } from './platform-session.js';
 import { SessionStore } from './session-store.js';
 
@@ -12,7 +13,10 @@ export function sessionStoreFor(store: Store, cfg: Config['settings']): SessionS
   return new SessionStore(store.db, { sessionMs: cfg.sessionTtlMinutes * 60_000, linkMs: cfg.passwordLinkTtlMinutes * 60_000 });
 }
 
-export function settingsRoutes(deps: { config: Config; store: Store; logger: Logger }): Router {
+export { createSignInBrake, type SignInBrake } from './attempts.js';
+
+/** `brake`: the one guessing brake of this gateway, which the OAuth consent sign-in is given too. */
+export function settingsRoutes(deps: { config: Config; store: Store; logger: Logger; brake: SignInBrake }): Router {
   const { config } = deps;
   const verify = platformSessionVerifier(config.settings.platformSession);
   return settingsApi({
@@ -20,6 +24,7 @@ export function settingsRoutes(deps: { config: Config; store: Store; logger: Log
     sessions: sessionStoreFor(deps.store, config.settings),
     logger: deps.logger,
     secureCookies: config.env !== 'development',
+    brake: deps.brake,
     platform: verify && { cookie: config.settings.platformSession.cookie, verify },
   });
 }

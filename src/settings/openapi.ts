@@ -58,7 +58,7 @@ export const openApiDocument = {
           '200': json('Signed in; sets the session cookie.', wire.Me),
           '400': error('Invalid body.'),
           '401': error('Wrong login name or password.'),
-          '429': error('Too many failed sign-ins from this address for this login; see Retry-After.'),
+          '429': error('Too many failed sign-ins from this address, or for this login name from anywhere (the OAuth consent sign-in counts too); the right password is refused as well until Retry-After.'),
         },
       },
       delete: { summary: 'Sign out', parameters: [csrf], responses: { '204': noBody('Signed out.'), ...writeErrors } },

@@ -1,13 +1,16 @@
 // oauth/endpoints: the authorization endpoint (RFC 6749 §4.1.1, PKCE RFC 7636) and the user's part
 // of it. /oauth/authorize (alias /Auth/Authorize) checks the request and hands it to
 // /settings/authorize, where the settings session cookie (Path=/settings) is visible: no session →
-// a sign-in form (POST /settings/authorize/sign-in, braked like the settings sign-in), then the
-// consent page, whose Allow/Deny posts back (POST /settings/authorize) with the session's CSRF
-// token. Allowed: a code goes back to the client's redirect URI with `state` and `iss` (RFC 9207).
+// a sign-in form (POST /settings/authorize/sign-in, under the settings sign-in's brake: one budget
+// per client address and one per login name over both ways to sign in; spent, the form again with
+// 429 and Retry-After), then the consent page, whose Allow/Deny posts back (POST
+// /settings/authorize) with the session's CSRF token. Allowed: a code goes back to the client's
+// redirect URI with `state` and `iss` (RFC 9207).
 import { timingSafeEqual } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import type { Logger } from '../../observability/logger.js';
-import { signInAttempts } from '../../settings/attempts.js';
+import type { SignInBrake } from '../../settings/attempts.js';
+import { TooManyAttempts } from '../../settings/errors.js';
 import { verifyPassword } from '../../settings/password.js';
 import { requireSession, sessionOf, setSessionCookie, type RequireSessionOptions } from '../../settings/session.js';
 import type { Session, SessionStore } from '../../settings/session-store.js';
@@ -24,6 +27,8 @@ export interface AuthorizeDeps {
   sessions: SessionStore;
   /** The settings session's cookie options and platform hand-over. */
   session: Omit<RequireSessionOptions, 'sessions'>;
+  /** The settings sign-in's guessing brake (settings/attempts.ts): both ways to sign in spend the same budgets. */
+  brake: SignInBrake;
   issuer: () => string;
   logger: Logger;
 }
@@ -90,15 +95,28 @@ export function authorizeEndpoints(deps: AuthorizeDeps): Router {
     await showStep(req, res, check.request, queryOf(req));
   });
 
-  router.post(`${CONSENT_PATH}/sign-in`, FORM, signInAttempts(), async (req, res) => {
+  router.post(`${CONSENT_PATH}/sign-in`, FORM, async (req, res) => {
     if (!sameOrigin(req)) return showError(res, 403, 'This sign-in form was sent from another site.');
     const body = params(req);
     const query = body.query ?? '';
     const check = await checkAuthorizeRequest(Object.fromEntries(new URLSearchParams(query)), oauth, issuer());
     if (!check.ok) return refuse(res, check);
-    const user = body.login ? await sessions.findUserByLogin(body.login) : undefined;
-    const ok = await verifyPassword(body.password ?? '', user?.passwordHash);
-    if (!ok || !user?.enabled) {
+    const login = body.login ?? '';
+    let user;
+    try {
+      user = await deps.brake.signIn(req, login, async () => {
+        const found = login ? await sessions.findUserByLogin(login) : undefined;
+        const ok = await verifyPassword(body.password ?? '', found?.passwordHash);
+        return ok && found?.enabled ? found : undefined;
+      });
+    } catch (e) {
+      if (!(e instanceof TooManyAttempts)) throw e;
+      const minutes = Math.ceil(e.retryAfterSeconds / 60);
+      const wait = `Too many failed sign-ins. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`;
+      res.status(429).set({ ...pageHeaders(), ...e.headers() }).type('html').send(signInPage(check.request, query, wait));
+      return;
+    }
+    if (!user) {
       res.status(401).set(pageHeaders()).type('html').send(signInPage(check.request, query, 'Wrong login name or password.'));
       return;
     }

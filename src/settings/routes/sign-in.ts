@@ -1,12 +1,13 @@
 // settings/routes: signing in, before there is a session — POST /session (login name and password)
 // and POST /password (a one-time set-password link, which also signs in). Both are braked
-// (settings/attempts.ts) and answer like GET /me, with the session cookie set.
+// (settings/attempts.ts; the sign-in brake is the one the OAuth consent sign-in shares) and answer
+// like GET /me, with the session cookie set.
 import express, { type Response, type Router } from 'express';
 import type { Logger } from '../../observability/logger.js';
 import { InternalError } from '../../outcomes/errors.js';
 import type { AdminStore } from '../../store/admin-store.js';
 import type { Account } from '../account.js';
-import { linkAttempts, signInAttempts } from '../attempts.js';
+import type { SignInBrake } from '../attempts.js';
 import { parseBody } from '../body.js';
 import { badRequest, linkInvalid, signInFailed } from '../errors.js';
 import { hashPassword, passwordProblem, verifyPassword } from '../password.js';
@@ -20,6 +21,8 @@ export interface SignInRoutesDeps {
   passwords: Pick<AdminStore, 'setUserPasswordHash'>;
   account: Account;
   cookies: CookieOptions;
+  /** Guessing budgets per client address and login name, shared with the OAuth consent sign-in. */
+  brake: SignInBrake;
   logger: Logger;
 }
 
@@ -37,14 +40,16 @@ export function signInRoutes(deps: SignInRoutesDeps): Router {
     return found.session;
   }
 
-  router.post('/session', signInAttempts(), async (req, res) => {
+  router.post('/session', async (req, res) => {
     const body = parseBody(SignIn, req.body);
-    const user = await sessions.findUserByLogin(body.login);
-    const ok = await verifyPassword(body.password, user?.passwordHash);
-    if (!ok || !user?.enabled) {
-      logger.info('settings sign-in refused', { reason: !user ? 'unknown-login' : !user.enabled ? 'user-disabled' : 'wrong-password' });
-      throw signInFailed();
-    }
+    const user = await deps.brake.signIn(req, body.login, async () => {
+      const found = await sessions.findUserByLogin(body.login);
+      const ok = await verifyPassword(body.password, found?.passwordHash);
+      if (ok && found?.enabled) return found;
+      logger.info('settings sign-in refused', { reason: !found ? 'unknown-login' : !found.enabled ? 'user-disabled' : 'wrong-password' });
+      return undefined;
+    });
+    if (!user) throw signInFailed();
     const session = await startSession(res, user.id, 'password');
     // Sign-ins are rare: a good moment to drop sessions and links that expired unused.
     sessions.prune().catch((e: Error) => logger.warn('expired settings sessions not pruned', { error: e.message }));
@@ -52,11 +57,11 @@ export function signInRoutes(deps: SignInRoutesDeps): Router {
     res.json(await account.me(session));
   });
 
-  router.post('/password', linkAttempts(), async (req, res) => {
+  router.post('/password', async (req, res) => {
     const body = parseBody(SetPassword, req.body);
     const problem = passwordProblem(body.password);
     if (problem) throw badRequest(problem);
-    const userId = await sessions.consumePasswordLink(body.token);
+    const userId = await deps.brake.link(req, () => sessions.consumePasswordLink(body.token));
     if (!userId) throw linkInvalid();
     await deps.passwords.setUserPasswordHash({ actor: `user:${userId}`, source: req.ip ?? null }, userId, await hashPassword(body.password));
     await sessions.destroyAllOf(userId);
