@@ -9,6 +9,10 @@ import { LegacyOrgKeyForms } from './legacy-org-keys.js';
 import type { Resolved, TieredResolver } from './resolver.js';
 import { deepest, type Tier } from './tier.js';
 
+/** An absent login, as cached. */
+const NO_USER_ID: LoginRecord = { userId: '' };
+const absentAsUndefined = (r: Resolved<LoginRecord>): Resolved<LoginRecord> => (r.value?.userId === '' ? { value: undefined, tier: r.tier, stale: r.stale } : r);
+
 export class RecordReader {
   constructor(
     private readonly resolver: TieredResolver,
@@ -41,10 +45,26 @@ export class RecordReader {
     return this.resolver.resolve(cacheKeys.grant(id), () => this.store.findGrant(id));
   }
 
-  /** Login name (any case) → user id; the user itself is then resolved under its own key. */
+  /**
+   * Login name (any case) → user id; the user itself is then resolved under its own key. A login no
+   * user has is cached as a record too (`userId` empty, handed out as absent), for as long as a
+   * present one: creating the user evicts the key, and an unknown login named again costs what a
+   * known one does, at any age (issue 19 item 11).
+   */
   userIdByLogin(loginName: string): Promise<Resolved<LoginRecord>> | Resolved<LoginRecord> {
     const key = loginName.toLowerCase();
-    return this.resolver.resolve(cacheKeys.login(key), () => this.store.findUserIdByLogin(key));
+    const found = this.resolver.resolve(cacheKeys.login(key), async (): Promise<LoginRecord> => (await this.store.findUserIdByLogin(key)) ?? NO_USER_ID);
+    return found instanceof Promise ? found.then(absentAsUndefined) : absentAsUndefined(found);
+  }
+
+  /**
+   * What an unknown login reads instead of its user (credentials/org-token.ts): a user under an id
+   * no user has, through the same tiers and the same store read, its absence cached as a record of
+   * nobody (no organization, disabled) for as long as a user is — so an unknown login costs what a
+   * login of another organization costs, and no timing tells which logins exist.
+   */
+  absentUser(id: string): Promise<Resolved<UserRecord>> | Resolved<UserRecord> {
+    return this.resolver.resolve(cacheKeys.user(id), async () => (await this.store.findUser(id)) ?? { id, organizationId: '', loginName: '', enabled: false, roleIds: [] });
   }
 
   /** The user's roles that still exist, and the deepest tier consulted. */

@@ -22,6 +22,8 @@ import { checkOrgKeyShape, hashToken, TOKEN_PREFIXES } from '../tokens/token-for
 
 export const ORGANIZATION_KEY_HEADER = 'organizationkey';
 export const USER_LOGIN_NAME_HEADER = 'userloginname';
+/** The id an unknown login's stand-in user is read under: never a user's (theirs are UUIDs). */
+const ABSENT_USER_PREFIX = 'absent:';
 
 export interface PresentedOrgToken {
   carrier: 'organizationKey' | 'apiToken' | 'bearer';
@@ -88,9 +90,11 @@ export async function authenticateOrgToken(presented: PresentedOrgToken, version
   const refused = judgeOrgTokenCall({ token: token.value, organization: organization.value, version });
   if (refused) return { result: refused, organizationId };
 
-  // The user acted for, by login name, then their roles
+  // The user acted for, by login name, then their roles. An unknown login reads a user all the same
+  // (a stand-in no login names, cached as long as a user): it costs the look-ups and store reads a
+  // login of another organization costs, so no timing tells which logins exist (issue 19 item 11).
   const login = await records.userIdByLogin(presented.loginName);
-  const user = login.value ? await records.user(login.value.userId) : { value: undefined, tier: login.tier };
+  const user = login.value ? await records.user(login.value.userId) : await records.absentUser(ABSENT_USER_PREFIX + presented.loginName.toLowerCase());
   const inOrg = user.value?.organizationId === organizationId;
   // A foreign user's roles are never read: the answer must not depend on them.
   const roles = inOrg ? await records.roles(user.value!.roleIds) : { roles: [], tier: user.tier };

@@ -58,8 +58,10 @@ export class GatewayStoreKysely implements GatewayStore {
       .select(['id', 'organization_id', 'login_name', 'enabled'])
       .where('id', '=', id)
       .executeTakeFirst();
-    if (!row) return undefined;
+    // The roles are read whether the user exists or not: an absent user costs the queries a present
+    // one does (an unknown login's stand-in, credentials/org-token.ts, must take as long as a real user).
     const roles = await this.db.selectFrom('user_roles').select('role_id').where('user_id', '=', id).execute();
+    if (!row) return undefined;
     return {
       id: row.id,
       organizationId: row.organization_id,

@@ -7,10 +7,12 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { authenticateOrgToken } from '../../src/credentials/org-token.js';
 import { verifyIdentity } from '../../src/proxy/identity.js';
 import { OAuthStore } from '../../src/store/oauth-store.js';
-import { TEST_ACTOR } from '../helpers/fixtures.js';
+import { seedOrganization, TEST_ACTOR } from '../helpers/fixtures.js';
+import { seedOrgTokenOrg, seedOtherOrgUser } from '../helpers/org-token-rule.js';
 import { rawExchange } from '../helpers/recording-upstream.js';
 import { GET_ENVELOPE_HEADERS, getEnvelopeByIdCall } from '../helpers/soap-messages.js';
 import { useGateway } from '../helpers/use-gateway.js';
@@ -28,7 +30,7 @@ afterAll(() => {
   if (keyDir) rmSync(keyDir, { recursive: true, force: true });
 });
 
-const { ts, gw, upstream, users: { alice }, secrets } = useGateway({
+const { ts, gw, upstream, users: { alice }, secrets, startGateway } = useGateway({
   upstream: 'recording',
   overrides: () => ({ oauth: { signingKeyFile: join(keyDir, 'key.pem') } }),
   users: { alice: {} },
@@ -210,5 +212,93 @@ describe('7. duplicate headers', () => {
       }
     }
     expect(upstream.received).toEqual([]);
+  });
+});
+
+describe('11. organization tokens: an unknown login costs what a login of another organization costs', () => {
+  // Both are refused alike (403 ActingUserNotAllowed); the look-ups behind them must be alike too.
+  const NEGATIVE_TTL_MS = 300;
+  let holder: { token: string };
+  let elsewhere: string;
+  let foreignCount = 0;
+  let unknownCount = 0;
+  const foreignLogin = async () => {
+    const login = `foreign-${++foreignCount}-${Math.random().toString(36).slice(2, 8)}@elsewhere.test`;
+    await ts.store.admin.createUser(TEST_ACTOR, elsewhere, login, ['Integrators']);
+    return login;
+  };
+  const unknownLogin = () => `nobody-${++unknownCount}-${Math.random().toString(36).slice(2, 8)}@elsewhere.test`;
+
+  beforeAll(async () => {
+    const other = await seedOtherOrgUser(ts.store, `other-${Math.random().toString(36).slice(2, 8)}@elsewhere.test`);
+    const org = await seedOrgTokenOrg(ts.store, true, other, 'timing');
+    holder = { token: org.token };
+    secrets.push(org.token);
+    elsewhere = (await seedOrganization(ts.store)).name;
+  });
+
+  /** The store reads and L1 look-ups one call makes, by kind. */
+  async function lookUps(gateway: Awaited<ReturnType<typeof startGateway>>, login: string) {
+    const reads = ['findUserIdByLogin', 'findUser', 'findRole'] as const;
+    const spies = reads.map((m) => vi.spyOn(ts.store.gateway, m));
+    const l1 = vi.spyOn(gateway.gateway.l1, 'get');
+    try {
+      const res = await fetch(`${gateway.url}/Api/v5/envelope/1`, { headers: { organizationKey: holder.token, userLoginName: login } });
+      expect(res.status).toBe(403);
+      expect(((await res.json()) as { ErrorId: string }).ErrorId).toBe('ActingUserNotAllowed');
+      return { ...Object.fromEntries(reads.map((m, i) => [m, spies[i]!.mock.calls.length])), l1: l1.mock.calls.length };
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+      l1.mockRestore();
+    }
+  }
+
+  it('the same store reads and cache look-ups on the first look-up, and again once an absent record would have expired', async () => {
+    const gateway = await startGateway({ overrides: { cache: { l1MaxEntries: 10000, l1TtlMs: 60000, negativeTtlMs: NEGATIVE_TTL_MS, staleMaxMs: 0 } } });
+    const [foreign, unknown] = [await foreignLogin(), unknownLogin()];
+    await gateway.gateway.follower.poll();
+    // warm the token and its organization, so only the acting user differs
+    await lookUps(gateway, unknownLogin());
+    const first = { foreign: await lookUps(gateway, foreign), unknown: await lookUps(gateway, unknown) };
+    expect(first.foreign).toMatchObject({ findUserIdByLogin: 1, findUser: 1, findRole: 0 });
+    expect(first.unknown).toEqual(first.foreign);
+    // Past the negative TTL, within the positive one: an absent login must not be read again while a present one is not
+    await new Promise((r) => setTimeout(r, NEGATIVE_TTL_MS + 200));
+    const later = { foreign: await lookUps(gateway, foreign), unknown: await lookUps(gateway, unknown) };
+    expect(later.foreign).toMatchObject({ findUserIdByLogin: 0, findUser: 0, findRole: 0 });
+    expect(later.unknown).toEqual(later.foreign);
+  });
+
+  it('medians of 200 first look-ups each are within a quarter of each other (today: a login of another organization took twice as long)', async () => {
+    const gateway = await startGateway({ overrides: { cache: { l1MaxEntries: 100000, l1TtlMs: 60000, negativeTtlMs: 5000, staleMaxMs: 0 } } });
+    const reader = gateway.gateway.cache.recordReader;
+    const SAMPLES = 200;
+    const foreign: string[] = [];
+    for (let i = 0; i < SAMPLES + 20; i++) foreign.push(await foreignLogin());
+    const unknown = Array.from({ length: SAMPLES + 20 }, unknownLogin);
+    await gateway.gateway.follower.poll();
+    const time = async (login: string) => {
+      const started = performance.now();
+      const { result } = await authenticateOrgToken({ carrier: 'organizationKey', secret: holder.token, loginName: login }, 5, reader);
+      const ms = performance.now() - started;
+      expect((result as { code?: string }).code).toBe('ActingUserNotAllowed');
+      return ms;
+    };
+    // warm-up (JIT, prepared statements), then alternate which kind goes first
+    for (let i = 0; i < 20; i++) await Promise.all([time(foreign[SAMPLES + i]!), time(unknown[SAMPLES + i]!)]);
+    const times = { foreign: [] as number[], unknown: [] as number[] };
+    for (let i = 0; i < SAMPLES; i++) {
+      if (i % 2) {
+        times.foreign.push(await time(foreign[i]!));
+        times.unknown.push(await time(unknown[i]!));
+      } else {
+        times.unknown.push(await time(unknown[i]!));
+        times.foreign.push(await time(foreign[i]!));
+      }
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+    const [f, u] = [median(times.foreign), median(times.unknown)];
+    // test/bench/org-token-timing.mjs measures the same over HTTP too
+    expect(Math.abs(f - u) / Math.min(f, u), `medians: foreign ${(f * 1000).toFixed(1)} µs, unknown ${(u * 1000).toFixed(1)} µs`).toBeLessThan(0.25);
   });
 });
