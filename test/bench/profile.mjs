@@ -1,6 +1,9 @@
 // `node test/bench/profile.mjs`: a CPU profile of the gateway's L1-hit path under load, summarized.
 // PROFILE_L2=1: the L2 path instead (Redis, an L1 too small for 500 tokens, as run.mjs's L2 row).
 // PROFILE_BODY_BYTES=1048576: POST that many bytes to /Api/v6/envelope/send instead of a small GET.
+// PROFILE_FORWARD_AUTH=1: forward-auth mode's decision instead (asked directly, Envoy's way:
+// GET /_gatehouse/auth/Api/v6/envelope/123, as the edge on loopback): what nginx + Gatehouse
+// costs on Gatehouse's side, without nginx.
 // Starts the DIRECT upstream and one gateway (SQLite store, one token, in-process cache) with
 // --cpu-prof, loads it for PROFILE_SECONDS with autocannon, stops it, and prints the functions
 // with the most self time (the .cpuprofile is kept for a flame graph in Chrome DevTools).
@@ -9,6 +12,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FORWARD_AUTH_CONFIG } from './lib/forward-auth.mjs';
 import { l2Config, seedStore, startGateway } from './lib/gateway-fixture.mjs';
 import { load, loadMeasured, rejectFlood, startServer } from './lib/processes.mjs';
 
@@ -19,6 +23,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const PROFILE = process.env.PROFILE !== '0';
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-profile-'));
 const L2 = process.env.PROFILE_L2 === '1';
+const DECISION = process.env.PROFILE_FORWARD_AUTH === '1';
 const { dbUrl, hot: token, many: l2Tokens } = await seedStore(ROOT, dir, L2 ? 500 : 0);
 
 const directPort = 18990 + Math.floor(Math.random() * 5);
@@ -27,12 +32,12 @@ const gwPort = directPort + 10;
 // PROFILE_CONFIG: extra config (JSON) to compare a change, e.g. '{"log":{"access":false}}'
 const gateway = await startGateway({
   name: 'gateway', build: join(ROOT, 'dist'), dir, port: gwPort, dbUrl, upstream: `http://127.0.0.1:${directPort}`,
-  config: { ...(L2 ? l2Config(`profile-${process.pid}:`) : {}), ...JSON.parse(process.env.PROFILE_CONFIG ?? '{}') },
+  config: { ...(L2 ? l2Config(`profile-${process.pid}:`) : {}), ...(DECISION ? FORWARD_AUTH_CONFIG : {}), ...JSON.parse(process.env.PROFILE_CONFIG ?? '{}') },
   nodeArgs: PROFILE ? ['--cpu-prof', '--cpu-prof-dir', dir] : [],
 });
 const bodyBytes = Number(process.env.PROFILE_BODY_BYTES ?? 0);
 const path = bodyBytes ? '/Api/v6/envelope/send' : '/Api/v6/envelope/123';
-const url = `http://127.0.0.1:${gwPort}${path}`;
+const url = `http://127.0.0.1:${gwPort}${DECISION ? FORWARD_AUTH_CONFIG.forwardAuth.path : ''}${path}`;
 // PROFILE_REJECT=1: the REJECT path instead (a malformed token on every request)
 // (the same flood as run.mjs, lib/processes.mjs `rejectFlood`)
 let tokens = L2 ? l2Tokens : undefined;
@@ -50,7 +55,7 @@ const exited = new Promise((r) => gateway.on('exit', r));
 gateway.kill('SIGTERM');
 await exited;
 direct.kill();
-console.log(`${process.env.PROFILE_REJECT === '1' ? 'REJECT' : L2 ? 'L2' : 'L1'} ${bodyBytes ? `POST ${bodyBytes} B` : 'small GET'}: ${Math.round(result.rps)} req/s (${(result.rps / directRps).toFixed(3)}× DIRECT ${Math.round(directRps)}), p50 ${result.p50} ms, p99 ${result.p99} ms, gateway CPU ${cpuPerRequestUs.toFixed(0)} µs/request, ${result.syscallsPerRequest.toFixed(2)} read/write syscalls/request, non-2xx ${result.non2xx}`);
+console.log(`${process.env.PROFILE_REJECT === '1' ? 'REJECT' : L2 ? 'L2' : 'L1'}${DECISION ? ' DECISION' : ''} ${bodyBytes ? `POST ${bodyBytes} B` : 'small GET'}: ${Math.round(result.rps)} req/s (${(result.rps / directRps).toFixed(3)}× DIRECT ${Math.round(directRps)}), p50 ${result.p50} ms, p99 ${result.p99} ms, gateway CPU ${cpuPerRequestUs.toFixed(0)} µs/request, ${result.syscallsPerRequest.toFixed(2)} read/write syscalls/request, non-2xx ${result.non2xx}`);
 if (!PROFILE) process.exit(0);
 
 // Self time per function (name + file:line), from the sampled profile

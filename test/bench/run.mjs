@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { rssSampler } from './lib/procstat.mjs';
 import { barChart } from './lib/chart.mjs';
+import { FORWARD_AUTH_CONFIG, startNginxAuth } from './lib/forward-auth.mjs';
 import { l2Config, SMALL_L1, startGateway } from './lib/gateway-fixture.mjs';
 import { children, cpus, load, loadMeasured, pin, rejectFlood, startServer as start } from './lib/processes.mjs';
 
@@ -22,6 +23,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const POSTGRES = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const COLD_TOKENS = Number(process.env.BENCH_COLD_TOKENS ?? 5000);
 const ONLY = process.env.BENCH_ROWS?.split(',');
+/** Where the results go: results/<BENCH_OUT>.{md,json,svg}; a run of a few rows is best kept apart from the full run's `latest`. */
+const OUT = process.env.BENCH_OUT ?? 'latest';
 /** Store look-ups an instance has made: the count of its store-query histogram (/metrics). With
  * several workers this is whichever worker answered, enough for the single-worker rows. */
 async function storeQueries(url) {
@@ -126,6 +129,13 @@ http {
   // SCALING: the L1 row again with two workers (node:cluster) on the same core; see the report
   servers.GATEHOUSE_2W = await gateway('gatehouse-2w', { server: { workers: 2 } });
   servers.GATEHOUSE_L2 = await gateway('gatehouse-l2', l2Config(`bench-${schema}:`));
+  // NGINX + GATEHOUSE AUTH: the shipped nginx config in front of DIRECT, a Gatehouse in
+  // forward-auth mode deciding (its own instance, as REJECT has); CPU counted for both processes.
+  if (servers.NGINX) {
+    const decider = await gateway('gatehouse-auth', FORWARD_AUTH_CONFIG);
+    const edge = await startNginxAuth({ dir: join(tmpdir(), `gatehouse-bench-nginx-auth-${process.pid}`), port: port(), gatehouseUrl: decider.url, directUrl });
+    servers.NGINX_AUTH = { url: edge.url, pid: { nginx: edge.pid, gatehouse: decider.pid } };
+  }
 
   const plan = [
     ['DIRECT', 'DIRECT', {}],
@@ -133,6 +143,7 @@ http {
     ['NAIVE', 'NAIVE', { token: hot }],
     ['NODE FLOOR', 'FLOOR', { token: hot }],
     ['GATEHOUSE L1', 'GATEHOUSE', { token: hot }],
+    ['NGINX + GATEHOUSE AUTH', 'NGINX_AUTH', { token: hot }],
     // right after L1, so the L2 / L1 pair of each run is measured minutes apart at most
     ['GATEHOUSE L2', 'GATEHOUSE_L2', { tokens: cold.slice(0, 500) }],
     ['GATEHOUSE L1 2 WORKERS', 'GATEHOUSE_2W', { token: hot }],
@@ -168,7 +179,9 @@ http {
         // Store queries during the measured runs (the instance's own metric); REJECT must make none
         storeQueries: queriesBefore === undefined ? undefined : (await storeQueries(s.url)) - queriesBefore,
         // each interleaved run's own figures, for ratios taken run by run (see `ratio` below)
-        perRun: runs.map((x) => ({ rps: x.rps, cpuPer10k: x.cpuPer10k })),
+        perRun: runs.map((x) => ({ rps: x.rps, cpuPer10k: x.cpuPer10k, ...(x.cpuPer10kBy ? { cpuPer10kBy: x.cpuPer10kBy } : {}) })),
+        // A row of several processes: each one's CPU per 10k requests (medians)
+        ...(runs[0].cpuPer10kBy ? { cpuPer10kBy: Object.fromEntries(Object.keys(runs[0].cpuPer10kBy).map((k) => [k, median(runs.map((x) => x.cpuPer10kBy[k]))])) } : {}),
       };
       rows.push(result);
       process.stdout.write(`${payload.name.padEnd(10)} ${row.padEnd(22)} ${result.rps.toFixed(0).padStart(7)} req/s  p99 ${result.p99} ms  errors ${result.errors}\n`);
@@ -215,7 +228,7 @@ http {
   // --- report ------------------------------------------------------------------------------
   for (const r of rows) {
     const d = rows.find((x) => x.payload === r.payload && x.row === 'DIRECT');
-    r.vsDirect = r.rps / d.rps;
+    r.vsDirect = d ? r.rps / d.rps : NaN; // DIRECT may be left out of BENCH_ROWS
   }
   const header = '| payload | row | req/s | × DIRECT | p50 ms | p99 ms | p99.9 ms | CPU s / 10k req | peak RSS MB | store queries | errors |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |';
   const lines = rows.map((r) => `| ${r.payload} | ${r.row} | ${r.rps.toFixed(0)} | ${r.vsDirect.toFixed(2)} | ${r.p50} | ${r.p99} | ${r.p999} | ${r.cpuPer10k.toFixed(2)} | ${r.peakRssMB.toFixed(0)} | ${r.storeQueries ?? ''} | ${r.errors} |`);
@@ -237,6 +250,14 @@ http {
     `- GATEHOUSE STORE / L1 (GET small): ${ratio('GATEHOUSE STORE', 'GATEHOUSE L1')}`,
     `- GATEHOUSE L1 / NODE FLOOR (GET small): ${ratio('GATEHOUSE L1', 'NODE FLOOR')} (how close to the leanest Node hop); NODE FLOOR / NGINX ${ratio('NODE FLOOR', 'NGINX')}`,
     `- GATEHOUSE REJECT store queries: ${rows.find((r) => r.row === 'GATEHOUSE REJECT')?.storeQueries ?? 'n/a'} (target 0)`,
+    `- NGINX + GATEHOUSE AUTH / GATEHOUSE L1 (GET small): ${ratio('NGINX + GATEHOUSE AUTH', 'GATEHOUSE L1')} (target ≥ 1.5)`,
+    `- NGINX + GATEHOUSE AUTH / NGINX (POST 1 MB): ${ratio('NGINX + GATEHOUSE AUTH', 'NGINX', 'POST 1 MB')} (target ≥ 0.9)`,
+    ...['GET small', 'POST 1 MB'].map((p) => `- CPU per request, ${p}: ${['NGINX', 'GATEHOUSE L1', 'NGINX + GATEHOUSE AUTH'].map((row) => {
+      const r = rows.find((x) => x.row === row && x.payload === p);
+      if (!r) return `${row} n/a`;
+      const us = (s10k) => `${(s10k * 100).toFixed(0)} µs`;
+      return r.cpuPer10kBy ? `${row} ${us(r.cpuPer10k)} (${Object.entries(r.cpuPer10kBy).map(([k, v]) => `${k} ${us(v)}`).join(' + ')})` : `${row} ${us(r.cpuPer10k)}`;
+    }).join('; ')}`),
   ];
   const at = (load, row) => fixed.find((f) => f.load === load && f.row === row);
   const latency = fixed.length
@@ -270,9 +291,9 @@ http {
   const md = `# Gatehouse benchmark\n\n${new Date().toISOString()}, ${cpus} CPUs, Node ${process.version}; ${RUNS} runs × ${SECONDS} s, ${CONNECTIONS} connections, servers on CPU 1, load on CPU 0; medians.\n\n${header}\n${lines.join('\n')}\n\n${summary.join('\n')}\n${latency}${scaling}${soapMd}`;
   const out = join(HERE, 'results');
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'latest.md'), md);
-  writeFileSync(join(out, 'latest.json'), JSON.stringify({ at: new Date().toISOString(), runs: RUNS, seconds: SECONDS, connections: CONNECTIONS, rows, fixed, soap }, null, 2));
-  writeFileSync(join(out, 'latest.svg'), barChart(rows));
+  writeFileSync(join(out, `${OUT}.md`), md);
+  writeFileSync(join(out, `${OUT}.json`), JSON.stringify({ at: new Date().toISOString(), runs: RUNS, seconds: SECONDS, connections: CONNECTIONS, only: ONLY, rows, fixed, soap }, null, 2));
+  writeFileSync(join(out, `${OUT}.svg`), barChart(rows));
   process.stdout.write('\n' + md);
 
   await admin.query(`drop schema ${schema} cascade`);

@@ -78,17 +78,32 @@ process.once('exit', () => {
   for (const p of running) p.kill('SIGKILL');
 });
 
+/** Writes `conf` (from wrapConfig) to `<dir>/nginx.conf` with the directories it names; throws what `nginx -t` says against it. */
+export function writeConfig(dir, conf) {
+  for (const sub of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, sub), { recursive: true });
+  const file = join(dir, 'nginx.conf');
+  writeFileSync(file, conf);
+  const invalid = checkConfig(file);
+  if (invalid) throw new Error(`nginx -t: ${invalid}`);
+  return file;
+}
+
+/** Resolves once something accepts connections on 127.0.0.1:`port`. */
+export function accepts(port) {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}
+
 /**
  * Writes `conf` to `<dir>/nginx.conf`, starts nginx on it and resolves once `port` accepts
  * connections. `stop()` kills it and resolves when it has exited.
  * @param {{ dir: string, conf: string, port: number }} o
  */
 export async function startNginx(o) {
-  for (const sub of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(o.dir, sub), { recursive: true });
-  const file = join(o.dir, 'nginx.conf');
-  writeFileSync(file, o.conf);
-  const invalid = checkConfig(file);
-  if (invalid) throw new Error(`nginx -t: ${invalid}`);
+  const file = writeConfig(o.dir, o.conf);
   const [cmd, ...pre] = [...WRAPPER, NGINX];
   const proc = spawn(cmd, [...pre, '-c', file], { stdio: ['ignore', 'ignore', 'pipe'] });
   running.add(proc);
@@ -98,12 +113,7 @@ export async function startNginx(o) {
   const deadline = Date.now() + 5000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`nginx exited ${proc.exitCode}: ${stderr}`);
-    const up = await new Promise((resolve) => {
-      const s = net.connect(o.port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (up) break;
+    if (await accepts(o.port)) break;
     if (Date.now() > deadline) {
       proc.kill('SIGKILL');
       throw new Error(`nginx did not listen on ${o.port}: ${stderr}`);

@@ -33,7 +33,8 @@ export async function startGateway({ name, build, dir, port, dbUrl, upstream, co
   const configFile = join(dir, `${name}.json`);
   writeFileSync(configFile, JSON.stringify({ ...config, oauth: { signingKeyFile: keyFile } }));
   return startServer(name, process.execPath, [...nodeArgs, join(build, 'main.js')], {
-    PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: dbUrl, UPSTREAM_URL: upstream,
+    // production mode wants the public URL (the WSDL's soap:address): the one it listens on
+    PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${port}`, DATABASE_URL: dbUrl, UPSTREAM_URL: upstream,
     IDENTITY_SECRET: 'bench-'.repeat(8), GATEHOUSE_CONFIG: configFile, NODE_ENV: 'production', LOG_LEVEL: 'info',
   });
 }

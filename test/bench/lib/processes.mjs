@@ -49,13 +49,25 @@ export function load(job) {
   });
 }
 
-/** `load(job)` against the server `pid`, with the CPU seconds that server (and its workers) spent per 10,000 requests. */
+/**
+ * `load(job)` against the server `pid`, with the CPU seconds that server (and its workers) spent per
+ * 10,000 requests. A row served by several processes (an edge and the Gatehouse deciding for it)
+ * gives `{ name: pid, ... }`: `cpuPer10k` is their sum and `cpuPer10kBy` each one's.
+ */
 export async function loadMeasured(pid, job) {
-  const cpu0 = treeCpuSeconds(pid);
-  const calls0 = treeSyscalls(pid);
+  const pids = typeof pid === 'object' ? Object.entries(pid) : [['server', pid]];
+  const cpu0 = pids.map(([, p]) => treeCpuSeconds(p));
+  const calls0 = pids.map(([, p]) => treeSyscalls(p));
   const res = await load(job);
   const requests = Math.max(1, res.requests);
-  return { ...res, cpuPer10k: ((treeCpuSeconds(pid) - cpu0) / requests) * 10_000, syscallsPerRequest: (treeSyscalls(pid) - calls0) / requests };
+  const by = Object.fromEntries(pids.map(([name, p], i) => [name, ((treeCpuSeconds(p) - cpu0[i]) / requests) * 10_000]));
+  const calls = pids.reduce((a, [, p], i) => a + treeSyscalls(p) - calls0[i], 0);
+  return {
+    ...res,
+    cpuPer10k: Object.values(by).reduce((a, b) => a + b, 0),
+    ...(typeof pid === 'object' ? { cpuPer10kBy: by } : {}),
+    syscallsPerRequest: calls / requests,
+  };
 }
 
 /**

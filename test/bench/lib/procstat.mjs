@@ -14,13 +14,15 @@ export function rssBytes(pid) {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) * 1024;
 }
 
-/** Samples the RSS of a process and its descendants every `everyMs` until stopped; returns the peak. */
+/** Samples the RSS of a process and its descendants (or of several: `{ name: pid }`, summed) every `everyMs` until stopped; returns the peak. */
 export function rssSampler(pid, everyMs = 20) {
+  const pids = typeof pid === 'object' ? Object.values(pid) : [pid];
+  const sample = () => pids.reduce((a, p) => a + treeRssBytes(p), 0);
   let peak = 0;
   const t = setInterval(() => {
-    peak = Math.max(peak, treeRssBytes(pid));
+    peak = Math.max(peak, sample());
   }, everyMs);
-  peak = treeRssBytes(pid);
+  peak = sample();
   return { stop: () => (clearInterval(t), peak), get peak() { return peak; } };
 }
 
