@@ -70,7 +70,7 @@ describe.runIf(TEST_DB === 'sqlite' && ensureNginx())('forward-auth mode behind 
   });
   const { gw, upstream, users } = env;
   const { alice } = users;
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-nginx-'));
+  let dir: string;
   const stops: (() => Promise<void>)[] = [];
   const errorLogs: (() => string)[] = [];
   let edge: string; // nginx before the `judged` gateway
@@ -91,6 +91,7 @@ describe.runIf(TEST_DB === 'sqlite' && ensureNginx())('forward-auth mode behind 
 
   beforeAll(async () => {
     const started = Date.now();
+    dir = mkdtempSync(join(tmpdir(), 'gatehouse-nginx-'));
     edge = await nginxBefore('judged', hostPort(gw.url));
     strictGw = await env.startGateway({ overrides: forwardAuth('original') });
     strict = await nginxBefore('original', hostPort(strictGw.url));
@@ -102,7 +103,7 @@ describe.runIf(TEST_DB === 'sqlite' && ensureNginx())('forward-auth mode behind 
   afterAll(async () => {
     // nginx always stopped, whatever failed; it never complained of its configuration
     await Promise.allSettled(stops.map((s) => s()));
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   /** What the platform received for the call just made (the recording upstream), or undefined. */
