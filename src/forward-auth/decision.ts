@@ -83,6 +83,8 @@ const asciiJson = (json: string) => json.replace(/[\u007f-\uffff]/g, (c) => `\\u
 export function forwardAuthEndpoint(opts: ForwardAuthOptions): ForwardAuth {
   const { path, routes, edgeForwards } = opts;
   const isEdge = proxyAddr.compile([...opts.edges]);
+  // A connection's peer does not change: judged once per keep-alive connection, not per decision
+  const edgeSockets = new WeakMap<object, boolean>();
   const authenticate = opts.authenticateWith(edgeClientAddress(opts.edges, opts.trustedProxies));
 
   const refuse = (res: ServerResponse, ctx: RequestContext, err: GatehouseError): void => {
@@ -108,7 +110,13 @@ export function forwardAuthEndpoint(opts: ForwardAuthOptions): ForwardAuth {
       const next = url.charCodeAt(path.length);
       // exactly the path, the path and a query, or the path and an original path under it
       if (!(Number.isNaN(next) || next === 0x2f /* / */ || next === 0x3f) /* ? */) return false;
-      return isEdge(req.socket.remoteAddress ?? '', 0);
+      const socket = req.socket;
+      let edge = edgeSockets.get(socket);
+      if (edge === undefined) {
+        edge = isEdge(socket.remoteAddress ?? '', 0);
+        edgeSockets.set(socket, edge);
+      }
+      return edge;
     },
 
     async handle(req, res, ctx) {
