@@ -17,5 +17,7 @@ COPY config ./config
 COPY wsdl ./wsdl
 USER node
 EXPOSE 8080
+# Metrics (observability.metricsListen): loopback unless METRICS_LISTEN says otherwise, e.g. 0.0.0.0:9464
+EXPOSE 9464
 HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 CMD ["node", "dist/main.js"]

@@ -17,6 +17,7 @@ import { healthRoutes, type Readiness } from './observability/health.js';
 import { instrumentStore } from './observability/instrument-store.js';
 import type { Logger } from './observability/logger.js';
 import { metricsRegistry } from './observability/metrics.js';
+import { startMetricsListener, type MetricsListener } from './observability/metrics-listener.js';
 import { contextOf, requestIdOf } from './observability/request-context.js';
 import { createTracing } from './observability/tracing.js';
 import { RouteNotFound } from './outcomes/errors.js';
@@ -45,6 +46,8 @@ export interface Gateway {
   follower: ChangeFollower;
   cache: CacheTiers;
   url: string;
+  /** Where the Prometheus metrics are served (observability.metricsListen): never on `url`; empty when off. */
+  metricsUrl: string;
   /**
    * Graceful stop: /readyz turns 503 at once, requests keep being served for
    * `shutdown.drainDelayMs`, then no new connections, in-flight requests get up to
@@ -114,6 +117,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     recordUse,
     signIdentity: identitySigner({ ...config.identity, secret: deps.identitySecret }),
     orgTokenDeprecation: deprecationHeaders(config.orgTokens),
+    organizationLabels: config.observability.organizationLabels,
     logger,
   };
   const authenticate = authenticateCall(authenticateDeps);
@@ -150,11 +154,6 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const web = express();
   web.disable('x-powered-by');
   web.use(healthRoutes(store, readiness, () => cache.redisState()));
-  if (config.observability.metricsPath) {
-    web.get(config.observability.metricsPath, async (_req, res) => {
-      res.type(metricsRegistry.contentType).send(await metricsRegistry.metrics());
-    });
-  }
   web.use(oauth.routes());
   web.use('/settings/api', settingsRoutes({ config, store, logger, brake: signInBrake }));
   web.use('/security', leakedTokenRoutes({ store, logger, ...config.security.leakedTokens, evictionsSent: () => cache.evictionsSent() }));
@@ -176,8 +175,10 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   });
 
   /** After the server has closed: upstream pools, last-used flushes, the OAuth purge timer, cache tiers, tracing. */
+  let metrics: MetricsListener | undefined;
   const release = async () => {
     wsdl.stop();
+    await metrics?.close();
     await Promise.all(Object.values(forwarders).map((f) => f.close()));
     await Promise.all([lastUsed.stop(), orgTokenLastUsed.stop()]);
     oauth.close();
@@ -190,6 +191,15 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
   listenUrl = `http://${host}:${port}`;
   oauth.setListenUrl(listenUrl);
+  // Metrics on a listener of their own (loopback by default), never on the API port
+  const { metricsListen, metricsPath, metricsToken } = config.observability;
+  if (metricsListen && metricsPath) {
+    metrics = await startMetricsListener({ listen: metricsListen, path: metricsPath, token: metricsToken, registry: metricsRegistry }).catch(async (e: unknown) => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await release();
+      throw new Error(`metrics listener ${metricsListen}: ${(e as Error).message}`);
+    });
+  }
 
   return {
     server,
@@ -197,6 +207,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     follower,
     cache,
     url: `http://${host}:${port}`,
+    metricsUrl: metrics?.url ?? '',
     async drain() {
       readiness.draining = true;
       await sleep(config.shutdown.drainDelayMs);

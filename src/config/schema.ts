@@ -109,10 +109,22 @@ export const configSchema = z
       drainDelayMs: ms(0, 120000).describe('After SIGTERM, how long /readyz answers 503 while requests are still served, so load balancers notice.'),
       timeoutMs: ms(0, 300000).describe('Then, how long in-flight requests may take before connections are cut.'),
     }),
+    // Metrics on a listener of their own (observability/metrics-listener.ts), never on the API port.
     observability: z.object({
       metricsPath: z
         .union([z.literal(''), z.string().regex(/^\/[A-Za-z0-9/_-]*$/)])
-        .describe('Path of the Prometheus endpoint; empty turns it off.'),
+        .describe('Path of the Prometheus endpoint on the metrics listener (`metricsListen`); empty turns it off.'),
+      metricsListen: z
+        .union([z.literal(''), z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port (an IPv6 host in brackets)')])
+        .default('127.0.0.1:9464')
+        .describe('Where the Prometheus endpoint listens, `host:port`: a listener of its own, never the API port; loopback by default (in a pod, `0.0.0.0:9464` for the scraper); empty = no metrics endpoint.'),
+      metricsToken: z
+        .union([z.literal(''), z.string().min(32, 'must be at least 32 characters')])
+        .default('')
+        .describe('Bearer token the scraper must send (`Authorization: Bearer <token>`) on the metrics listener; empty = none, the listen address is the only fence.'),
+      organizationLabels: envBoolean
+        .default(false)
+        .describe('Label `gatehouse_org_token_requests_total` with organization ids (`organization_id`); off, the label is empty, so no organization id reaches a metric.'),
       otlpEndpoint: optionalUrl.describe('OTLP/HTTP traces endpoint (e.g. http://collector:4318/v1/traces); empty = no tracing.'),
     }),
     // The settings page and its JSON API (src/settings/).

@@ -68,13 +68,15 @@ export const upstreamErrors = new Counter({
 });
 
 /**
- * Calls made with an organization API token (deprecated), per organization and outcome
- * (`forwarded` or the refusal's error code), so operators can find who still depends on them.
- * Calls refused before the token's organization is known count under organization_id="unknown".
+ * Calls made with an organization API token (deprecated), per outcome (`forwarded` or the
+ * refusal's error code). With `observability.organizationLabels` on, per organization too, so
+ * operators can find who still depends on them (calls refused before the token's organization is
+ * known count under organization_id="unknown"); off (the default), `organization_id` is empty,
+ * which Prometheus reads as no label at all: no organization id reaches a metric.
  */
 export const orgTokenRequests = new Counter({
   name: 'gatehouse_org_token_requests_total',
-  help: 'Requests made with an organization API token, by organization id and outcome.',
+  help: 'Requests made with an organization API token, by outcome (and organization id, when observability.organizationLabels is on).',
   labelNames: ['organization_id', 'outcome'] as const,
   registers: [metricsRegistry],
 });

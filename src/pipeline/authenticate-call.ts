@@ -13,7 +13,7 @@
 //     from `http.trustedProxies`)
 //   → the expiry warning header → the signed identity the upstream is told.
 // Organization tokens (deprecated) also carry Deprecation/Sunset on every answer and are counted
-// per organization and outcome (gatehouse_org_token_requests_total), on both surfaces.
+// per outcome (gatehouse_org_token_requests_total; per organization too when configured), on both surfaces.
 // /!\ Hot path: one async step per call; no closure and no object per call beyond the outcome.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RecordReader } from '../cache/record-reader.js';
@@ -72,6 +72,8 @@ export interface AuthenticateCallDeps {
   signIdentity: (principal: Principal) => string;
   /** Sent on every answer to an organization-token call (RFC 9745, RFC 8594). */
   orgTokenDeprecation: DeprecationHeaders;
+  /** `observability.organizationLabels`: organization-token calls counted per organization id too (off: the label is empty). */
+  organizationLabels?: boolean;
   logger: Logger;
   /** The clock expiry is judged by (tests control it). */
   now?: () => number;
@@ -92,9 +94,10 @@ export function authenticateCall(deps: AuthenticateCallDeps): AuthenticateCall {
     return new InternalError();
   };
 
-  /** Calls made with an organization token, per organization (`unknown` before it is known) and outcome. */
+  /** Calls made with an organization token, per outcome (and organization, `unknown` before it is known, when labels name it). */
+  const byOrganization = deps.organizationLabels ?? false;
   const countOrgTokenCall = (ctx: RequestContext, outcome: string) => {
-    orgTokenRequests.inc({ organization_id: ctx.organizationId ?? 'unknown', outcome });
+    orgTokenRequests.inc({ organization_id: byOrganization ? (ctx.organizationId ?? 'unknown') : '', outcome });
   };
 
   /** Counted against the address and the hint before the answer goes out, so the next guess already sees it. */

@@ -46,7 +46,7 @@ async function startGateway(dbUrl, config) {
   writeFileSync(file, JSON.stringify(config));
   const port = await freePort();
   const proc = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH, NODE_ENV: 'development', HOST: '127.0.0.1', PORT: String(port), DATABASE_URL: dbUrl, GATEHOUSE_CONFIG: file },
+    env: { PATH: process.env.PATH, NODE_ENV: 'development', HOST: '127.0.0.1', PORT: String(port), DATABASE_URL: dbUrl, GATEHOUSE_CONFIG: file, METRICS_LISTEN: '' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;

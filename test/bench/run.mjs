@@ -12,7 +12,7 @@ import pg from 'pg';
 import { rssSampler } from './lib/procstat.mjs';
 import { barChart } from './lib/chart.mjs';
 import { FORWARD_AUTH_CONFIG, startNginxAuth } from './lib/forward-auth.mjs';
-import { l2Config, SMALL_L1, startGateway } from './lib/gateway-fixture.mjs';
+import { l2Config, metricsUrlOf, SMALL_L1, startGateway } from './lib/gateway-fixture.mjs';
 import { children, cpus, load, loadMeasured, pin, rejectFlood, startServer as start } from './lib/processes.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -25,10 +25,10 @@ const COLD_TOKENS = Number(process.env.BENCH_COLD_TOKENS ?? 5000);
 const ONLY = process.env.BENCH_ROWS?.split(',');
 /** Where the results go: results/<BENCH_OUT>.{md,json,svg}; a run of a few rows is best kept apart from the full run's `latest`. */
 const OUT = process.env.BENCH_OUT ?? 'latest';
-/** Store look-ups an instance has made: the count of its store-query histogram (/metrics). With
+/** Store look-ups an instance has made: the count of its store-query histogram (its metrics listener). With
  * several workers this is whichever worker answered, enough for the single-worker rows. */
 async function storeQueries(url) {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  const text = await (await fetch(metricsUrlOf(url))).text();
   let n = 0;
   // Look-ups only (find*): the change-feed poll and the last-used flush run whatever the traffic
   for (const m of text.matchAll(/^gatehouse_store_query_duration_seconds_count\{operation="find\w*"\} (\d+)/gm)) n += Number(m[1]);

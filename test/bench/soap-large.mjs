@@ -131,7 +131,7 @@ try {
   children.push(upstream);
   const gateway = server(process.execPath, [join(root, 'dist/main.js')], {
     cwd: root,
-    env: { ...process.env, NODE_OPTIONS: process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '', NODE_ENV: 'development', HOST: '127.0.0.1', PORT: String(gwPort), DATABASE_URL: storeUrl, UPSTREAM_URL: upstreamUrl, IDENTITY_SECRET: secret, LOG_LEVEL: 'warn' },
+    env: { ...process.env, NODE_OPTIONS: process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '', NODE_ENV: 'development', HOST: '127.0.0.1', PORT: String(gwPort), DATABASE_URL: storeUrl, UPSTREAM_URL: upstreamUrl, IDENTITY_SECRET: secret, LOG_LEVEL: 'warn', METRICS_LISTEN: '' },
     stdio: 'inherit',
   });
   children.push(gateway);

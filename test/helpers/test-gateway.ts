@@ -12,6 +12,8 @@ import type { Store } from '../../src/store/index.js';
 export interface TestGateway {
   gateway: Gateway;
   url: string;
+  /** The Prometheus endpoint, on a listener of its own (config/test.json: a free loopback port). */
+  metricsUrl: string;
   config: Config;
   identitySecret: string;
   /** Every log line written so far, raw JSON text. */
@@ -55,6 +57,7 @@ export async function startTestGateway(opts: TestGatewayOptions): Promise<TestGa
   return {
     gateway,
     url: gateway.url,
+    metricsUrl: gateway.metricsUrl,
     config,
     identitySecret,
     logs,

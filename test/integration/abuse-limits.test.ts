@@ -43,8 +43,8 @@ describe('failed authentications per client address', () => {
     expect(Number(res.headers['retry-after'])).toBeLessThanOrEqual(60);
     // Guessing is useless: even a right guess from that address is refused now
     await get(g, alice.token).expect(429);
-    const metrics = await request(g.url).get('/metrics').expect(200);
-    expect(metrics.text).toMatch(/gatehouse_abuse_refusals_total\{limit="ip"\} [1-9]/);
+    const metrics = await (await fetch(g.metricsUrl)).text();
+    expect(metrics).toMatch(/gatehouse_abuse_refusals_total\{limit="ip"\} [1-9]/);
   });
 
   it('a missing credential is not a failed guess', async () => {

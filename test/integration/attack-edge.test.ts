@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { authenticateOrgToken } from '../../src/credentials/org-token.js';
+import { readEnv } from '../../src/config/load.js';
 import { verifyIdentity } from '../../src/proxy/identity.js';
 import { OAuthStore } from '../../src/store/oauth-store.js';
 import { seedOrganization, TEST_ACTOR } from '../helpers/fixtures.js';
@@ -300,5 +301,55 @@ describe('11. organization tokens: an unknown login costs what a login of anothe
     const [f, u] = [median(times.foreign), median(times.unknown)];
     // test/bench/org-token-timing.mjs measures the same over HTTP too
     expect(Math.abs(f - u) / Math.min(f, u), `medians: foreign ${(f * 1000).toFixed(1)} µs, unknown ${(u * 1000).toFixed(1)} µs`).toBeLessThan(0.25);
+  });
+});
+
+describe('6. metrics', () => {
+  it('are not served on the API port: /metrics there is an unknown route', async () => {
+    const res = await fetch(`${gw.url}/metrics`);
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { ErrorId: string }).ErrorId).toBe('RouteNotFound');
+    expect(await (await fetch(`${gw.url}/metrics?x`)).text()).not.toContain('gatehouse_');
+  });
+
+  it('are served on a listener of their own, on loopback by default', async () => {
+    expect(readEnv({ NODE_ENV: 'production' }).observability).toMatchObject({ metricsListen: '127.0.0.1:9464', metricsPath: '/metrics', metricsToken: '', organizationLabels: false });
+    expect(new URL(gw.metricsUrl).hostname).toBe('127.0.0.1');
+    expect(new URL(gw.metricsUrl).port).not.toBe(new URL(gw.url).port);
+    const res = await fetch(gw.metricsUrl);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(await res.text()).toContain('gatehouse_http_requests_total');
+    expect((await fetch(new URL('/other', gw.metricsUrl))).status).toBe(404);
+    expect((await fetch(gw.metricsUrl, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('behind a bearer token when one is configured', async () => {
+    const token = 'metrics-'.repeat(5);
+    const guarded = await startGateway({ overrides: { observability: { metricsToken: token } } });
+    expect((await fetch(guarded.metricsUrl)).status).toBe(401);
+    expect((await fetch(guarded.metricsUrl, { headers: { Authorization: `Bearer ${token}x` } })).status).toBe(401);
+    const ok = await fetch(guarded.metricsUrl, { headers: { Authorization: `Bearer ${token}` } });
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain('gatehouse_');
+  });
+
+  it('no organization id in a label by default; operators who want them turn organizationLabels on', async () => {
+    const other = await seedOtherOrgUser(ts.store, `metrics-${Math.random().toString(36).slice(2, 8)}@elsewhere.test`);
+    const [quiet, named] = [await seedOrgTokenOrg(ts.store, true, other, 'mq'), await seedOrgTokenOrg(ts.store, true, other, 'mn')];
+    secrets.push(quiet.token, named.token);
+    await gw.gateway.follower.poll();
+    const call = (url: string, org: typeof quiet) => fetch(`${url}/Api/v5/envelope/1`, { headers: { organizationKey: org.token, userLoginName: org.logins.enabled } });
+    expect((await call(gw.url, quiet)).status).toBe(200);
+    expect((await call(gw.url, { ...quiet, logins: { ...quiet.logins, enabled: quiet.logins.unknown } })).status).toBe(403);
+    let text = await (await fetch(gw.metricsUrl)).text();
+    expect(text).toMatch(/gatehouse_org_token_requests_total\{organization_id="",outcome="forwarded"\} [1-9]/);
+    expect(text).not.toContain(quiet.id);
+
+    const labelled = await startGateway({ overrides: { observability: { organizationLabels: true } } });
+    expect((await call(labelled.url, named)).status).toBe(200);
+    text = await (await fetch(labelled.metricsUrl)).text();
+    expect(text).toContain(`gatehouse_org_token_requests_total{organization_id="${named.id}",outcome="forwarded"} 1`);
+    expect(text).not.toContain(quiet.id);
   });
 });

@@ -28,7 +28,7 @@ async function lastUsedIpOf(table: 'api_tokens' | 'org_api_tokens', id: string):
 
 describe('the per-token request rate', () => {
   it('holds organization tokens on REST too, their answers still marked deprecated', async () => {
-    const limited = await startGateway({ overrides: { abuse: { failuresPerIp: 0, failuresPerToken: 0, windowSeconds: 60, tokenRequestsPerSecond: 3 } } });
+    const limited = await startGateway({ overrides: { abuse: { failuresPerIp: 0, failuresPerToken: 0, windowSeconds: 60, tokenRequestsPerSecond: 3 }, observability: { organizationLabels: true } } });
     const org = await orgTokenOrg();
     const call = () => request(limited.url).get('/Api/v5/envelope/1').set('organizationKey', org.token).set('userLoginName', org.logins.enabled);
     const count = async (outcome: string) => (await orgTokenRequests.get()).values.find((v) => v.labels.organization_id === org.id && v.labels.outcome === outcome)?.value ?? 0;

@@ -107,7 +107,7 @@ describe('the whole flow with openid-client', () => {
     expect(after.headers['www-authenticate']).toMatch(/error="invalid_token"/);
     await expect(oidc.refreshTokenGrant(config, refreshed.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
     expect((await me.call({ method: 'GET', template: '/apps' })).body.some((a: { clientId: string }) => a.clientId === client.id)).toBe(false);
-    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    const metrics = await (await fetch(gw.metricsUrl)).text();
     expect(metrics).toMatch(/gatehouse_oauth_token_requests_total\{grant_type="refresh_token",outcome="issued"\} [1-9]/);
   });
 

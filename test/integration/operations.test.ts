@@ -14,7 +14,9 @@ const { ts, gw, users: { alice } } = useGateway({ users: { alice: {} } });
 
 /** Parses the Prometheus text format into `name{labels} → value`. */
 async function scrape(): Promise<Map<string, number>> {
-  const text = (await request(gw.url).get('/metrics').expect(200)).text;
+  const res = await fetch(gw.metricsUrl);
+  expect(res.status).toBe(200);
+  const text = await res.text();
   const out = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (!line || line.startsWith('#')) continue;
@@ -56,7 +58,7 @@ describe('/metrics', () => {
     expect(after.has('gatehouse_nodejs_eventloop_lag_seconds')).toBe(true);
 
     // No user data in any label value.
-    const text = (await request(gw.url).get('/metrics')).text;
+    const text = await (await fetch(gw.metricsUrl)).text();
     for (const secret of [alice.token, alice.login, blocked.login, alice.userId, alice.tokenId]) expect(text).not.toContain(secret);
   });
 });

@@ -14,7 +14,8 @@ import { seedOrganization, TEST_ACTOR } from '../helpers/fixtures.js';
 import { BY_USER, expected, FLAG, seedOrgTokenOrg, seedOtherOrgUser, type OrgTokenOrg, type UserState } from '../helpers/org-token-rule.js';
 import { useGateway } from '../helpers/use-gateway.js';
 
-const { ts, gw } = useGateway();
+// Organization ids in the org-token metric's labels: off by default, on here (observability.organizationLabels)
+const { ts, gw } = useGateway({ overrides: { observability: { organizationLabels: true } } });
 let orgTokens: OrgTokenAdmin;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 const secretsSeen: string[] = [];

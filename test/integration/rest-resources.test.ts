@@ -216,7 +216,7 @@ describe('what is still not a route', () => {
 describe('operations', () => {
   it('metrics label resources from a bounded vocabulary: an undocumented one counts as `other`', async () => {
     await call('GET', '/Api/v6/zz-made-up-resource/1', { apiToken: alice.token });
-    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    const metrics = await (await fetch(gw.metricsUrl)).text();
     expect(metrics).not.toContain('zz-made-up-resource');
     expect(metrics).toMatch(/gatehouse_http_requests_total\{[^}]*route="other"/);
     expect(metrics).toMatch(/gatehouse_http_requests_total\{[^}]*route="authorization"/);

@@ -26,6 +26,12 @@ export async function seedStore(root, dir, manyCount = 0) {
   return { dbUrl, hot, many };
 }
 
+/** The metrics listener of the gateway at `url` (startGateway puts it 10000 ports above the API port: several run at once). */
+export const metricsUrlOf = (url) => {
+  const u = new URL(url);
+  return `http://${u.hostname}:${Number(u.port) + 10000}/metrics`;
+};
+
 /** Starts `<build>/main.js` on CPU 1 against `upstream`, with `config` (the OAuth key added) as its config file. */
 export async function startGateway({ name, build, dir, port, dbUrl, upstream, config = {}, nodeArgs = [] }) {
   const keyFile = join(dir, `${name}-oauth.pem`);
@@ -36,6 +42,8 @@ export async function startGateway({ name, build, dir, port, dbUrl, upstream, co
     // production mode wants the public URL (the WSDL's soap:address): the one it listens on
     PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${port}`, DATABASE_URL: dbUrl, UPSTREAM_URL: upstream,
     IDENTITY_SECRET: 'bench-'.repeat(8), GATEHOUSE_CONFIG: configFile, NODE_ENV: 'production', LOG_LEVEL: 'info',
+    // metrics have a listener of their own (loopback 9464 by default): one port each
+    METRICS_LISTEN: new URL(metricsUrlOf(`http://127.0.0.1:${port}`)).host,
   });
 }
 
