@@ -172,6 +172,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     soap: handleSoap,
     web,
     forwardAuth,
+    // The connection cap cannot tell the clients behind these apart when a connection opens
+    uncappedPeers: [...config.http.trustedProxies, ...(config.forwardAuth.enabled ? config.forwardAuth.edges : [])],
   });
 
   /** After the server has closed: upstream pools, last-used flushes, the OAuth purge timer, cache tiers, tracing. */

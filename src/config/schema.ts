@@ -176,6 +176,22 @@ export const configSchema = z
         headersTimeoutMs: ms(1000, 600000).describe('A client must send its complete request head within this time (slowloris), else 408 and the connection is closed.'),
         requestTimeoutMs: ms(0, 3600000).describe('A client must send its whole request within this time (0 = no limit; large SOAP uploads need room).'),
         keepAliveTimeoutMs: ms(1000, 600000).describe('An idle keep-alive connection is closed after this time (keep it above the load balancer idle timeout).'),
+        // Slow bodies and connection floods (edge/body-rate.ts, edge/connection-cap.ts)
+        bodyIdleTimeoutMs: ms(0, 600000)
+          .default(20000)
+          .describe('A request body must keep coming: one that brings fewer than `bodyMinBytesPerSecond` × this / 1000 bytes (at least one) in any such stretch while the gateway is reading it gets 408 (REST error body, SOAP Fault) and its connection is closed; 0 = off (only `requestTimeoutMs` bounds it).'),
+        bodyMinBytesPerSecond: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .default(500)
+          .describe('The slowest request body accepted, judged over `bodyIdleTimeoutMs` (0 = any rate, only a body that stops is cut).'),
+        maxConnectionsPerIp: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .default(256)
+          .describe('Most open connections from one peer address (IPv6: one /64), counted when a connection is accepted; more are closed at once. Peers in `trustedProxies` (and the forward-auth edges) are not counted: the client behind them is not known when a connection opens. 0 = no cap.'),
         bodyLimitBytes: z
           .object({
             rest: z.coerce.number().int().min(0).describe('Largest REST request body (Content-Length) forwarded; larger gets 413 (0 = no limit).'),
@@ -192,6 +208,9 @@ export const configSchema = z
         headersTimeoutMs: 20000,
         requestTimeoutMs: 300000,
         keepAliveTimeoutMs: 65000,
+        bodyIdleTimeoutMs: 20000,
+        bodyMinBytesPerSecond: 500,
+        maxConnectionsPerIp: 256,
         bodyLimitBytes: { rest: 64 * 1024 * 1024, soap: 256 * 1024 * 1024 },
         trustedProxies: [],
       }),

@@ -1,9 +1,11 @@
 // edge/: the listening server's front door, before any surface runs. Every request gets its
 // context (request id, W3C trace id, access line, span); HTTP hygiene is judged (too many header
 // lines → 431, a declared body over the route family's limit → 413; node:http's own refusals in
-// pipeline/http-limits.ts); `Expect: 100-continue` is answered deliberately; and the request is
+// pipeline/http-limits.ts; a head no surface may see, edge/head-checks.ts); a body still coming is
+// watched for its pace (edge/body-rate.ts) and connections are capped per address
+// (edge/connection-cap.ts); `Expect: 100-continue` is answered deliberately; and the request is
 // dispatched on its normalized path — `/Api/...` to the REST pipeline, the SOAP paths to the SOAP
-// pipeline, everything else (health, metrics, settings, OAuth) to Express — so the authenticated
+// pipeline, everything else (health, settings, OAuth) to Express — so the authenticated
 // path never pays for Express routing (DESIGN.md §8). While draining, keep-alive clients are told
 // to reconnect (to another instance).
 // /!\ Hot path.
@@ -22,6 +24,8 @@ import { isRestPath } from '../proxy/routes.js';
 import { sendSoapFault } from '../soap/faults.js';
 import { refusedBeforeBody } from '../soap/gateway.js';
 import { versionOfContentType } from '../soap/protocol.js';
+import { bodyRateWatch } from './body-rate.js';
+import { capConnectionsPerAddress } from './connection-cap.js';
 import { headRefusal } from './head-checks.js';
 
 // W3C Trace Context: version-traceid-parentid-flags. Forwarded untouched; its trace id is logged.
@@ -45,6 +49,8 @@ export interface EdgeOptions {
   soap: (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, path: string, query: string) => Promise<void>;
   /** Everything else: the Express app. */
   web: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Peers the per-address connection cap never counts (trusted proxies, forward-auth edges): default `http.trustedProxies`. */
+  uncappedPeers?: readonly string[];
   /** Forward-auth mode's decision endpoint (forward-auth/), when it is on: the requests it claims go to it first. */
   forwardAuth?: {
     claims(req: IncomingMessage): boolean;
@@ -56,6 +62,8 @@ export interface EdgeOptions {
 export function edgeServer(opts: EdgeOptions): http.Server {
   const { http: limits, logger, accessLog, tracing, readiness, rest, soap, web, forwardAuth } = opts;
   const soapPaths = new Set(opts.soapPaths.map((p) => p.toLowerCase()));
+  // A body slower than http.bodyMinBytesPerSecond over http.bodyIdleTimeoutMs: 408 (edge/body-rate.ts)
+  const bodyRate = bodyRateWatch(limits);
 
   const server = http.createServer(serverOptions(limits), (req, res) => {
     // The request's context: what the access line, the metrics and every error body carry
@@ -91,6 +99,7 @@ export function edgeServer(opts: EdgeOptions): http.Server {
       req.resume();
       return;
     }
+    bodyRate?.track(req, res, ctx);
     if (forwardAuth?.claims(req)) void forwardAuth.handle(req, res, ctx);
     else if (isSoap) void soap(req, res, ctx, normalized.path, normalized.query);
     else if (isRest) void rest(req, res, ctx, normalized);
@@ -105,6 +114,9 @@ export function edgeServer(opts: EdgeOptions): http.Server {
   // (node:http's own server property, read in lib/_http_server.js socketOnEnd; @types/node omits it)
   (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   server.on('clientError', answerClientError);
+  // At most http.maxConnectionsPerIp open connections per peer address, closed at accept past it (edge/connection-cap.ts)
+  capConnectionsPerAddress(server, limits.maxConnectionsPerIp, opts.uncappedPeers ?? limits.trustedProxies);
+  server.once('close', () => bodyRate?.close());
   // Expect: 100-continue (RFC 9110 §10.1.1), handled deliberately: 100 Continue is sent here
   // (a SOAP request already refused by its headers gets its Fault instead, before any upload),
   // and the SOAP forwarder never passes Expect upstream (DESIGN.md §8).

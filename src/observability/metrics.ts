@@ -131,6 +131,22 @@ export function authReason(errorCode: string | undefined): string | undefined {
   return REASONS[errorCode];
 }
 
+/** Request bodies cut for coming too slowly (edge/body-rate.ts), by surface (rest, soap, forward-auth, web). */
+export const bodyTimeouts = new Counter({
+  name: 'gatehouse_request_body_timeouts_total',
+  help: 'Requests answered 408 (or cut) because their body came slower than http.bodyMinBytesPerSecond over http.bodyIdleTimeoutMs, by surface.',
+  labelNames: ['surface'] as const,
+  registers: [metricsRegistry],
+});
+
+/** Connections closed at accept (edge/connection-cap.ts): `per-address-limit` = over http.maxConnectionsPerIp. */
+export const connectionsRefused = new Counter({
+  name: 'gatehouse_connections_refused_total',
+  help: 'Connections closed as soon as they were accepted, by reason (per-address-limit).',
+  labelNames: ['reason'] as const,
+  registers: [metricsRegistry],
+});
+
 export const leakedTokenReports = new Counter({
   name: 'gatehouse_leaked_tokens_total',
   help: 'Token strings reported as found in public code, by outcome (revoked, already-revoked, unknown, malformed).',

@@ -166,8 +166,10 @@ export function createForwarder(opts: ForwardOptions): Forwarder {
         controller = c;
         if (res.destroyed) c.abort(new Error('client went away'));
       },
-      onResponseStart(_c, statusCode, headers) {
+      onResponseStart(c, statusCode, headers) {
         if (statusCode < 200) return; // 1xx: informational, not ours to relay
+        // The gateway has answered already (a body that came too slowly: edge/body-rate.ts)
+        if (res.headersSent) return c.abort(new Error('answered already'));
         upstreamDuration.observe({ upstream: opts.name }, (performance.now() - started) / 1000);
         const back: OutgoingHttpHeaders = {};
         for (const name in headers) if (!HOP_BY_HOP_RESPONSE.has(name)) back[name] = headers[name];
@@ -183,7 +185,7 @@ export function createForwarder(opts: ForwardOptions): Forwarder {
         res.end();
       },
       onResponseError(_c, err) {
-        if (res.destroyed) return; // the client left first: nothing to answer
+        if (res.destroyed || res.writableEnded) return; // the client left first, or was answered already: nothing to answer
         if (err instanceof PayloadTooLarge) {
           // The client's own fault, not the upstream's; the rest of its body is not worth keeping the connection for
           if (!res.headersSent) res.setHeader('Connection', 'close');

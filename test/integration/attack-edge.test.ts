@@ -353,3 +353,130 @@ describe('6. metrics', () => {
     expect(text).not.toContain(quiet.id);
   });
 });
+
+describe('4. slow bodies and idle connections', () => {
+  // Small limits, so each case is over in a few seconds; requestTimeoutMs stays long, so only the body rate can answer
+  const limits = (extra: Record<string, unknown> = {}) => ({
+    http: { ...gw.config.http, requestTimeoutMs: 120_000, bodyIdleTimeoutMs: 1000, bodyMinBytesPerSecond: 100, maxConnectionsPerIp: 5, ...extra },
+  });
+  let slow: Awaited<ReturnType<typeof startGateway>>;
+  beforeAll(async () => {
+    slow = await startGateway({ overrides: limits() });
+  });
+  const counter = async (name: string, labels: string) => {
+    const text = await (await fetch(slow.metricsUrl)).text();
+    return Number(new RegExp(`^${name}\\{${labels}\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  };
+
+  /** Sends `head`, then `chunk` every `everyMs` until the gateway closes or `maxMs` pass; what came back, and when. */
+  function trickle(url: string, head: string, chunk: string, everyMs: number, maxMs: number): Promise<{ raw: string; ms: number; closed: boolean }> {
+    const { hostname, port } = new URL(url);
+    const started = Date.now();
+    return new Promise((resolve) => {
+      const chunks: Buffer[] = [];
+      const sock = net.connect(Number(port), hostname, () => sock.write(head));
+      const tick = setInterval(() => sock.writable && sock.write(chunk), everyMs);
+      const stop = setTimeout(() => sock.destroy(), maxMs);
+      sock.on('data', (c) => chunks.push(c));
+      sock.on('error', () => {});
+      sock.on('close', () => {
+        clearInterval(tick);
+        clearTimeout(stop);
+        resolve({ raw: Buffer.concat(chunks).toString('latin1'), ms: Date.now() - started, closed: Date.now() - started < maxMs });
+      });
+    });
+  }
+
+  it('REST: a body at a few bytes a second gets 408 RequestTimeout within the window and its connection closed; the upstream never gets a whole request', async () => {
+    upstream.received.length = 0;
+    const before = await counter('gatehouse_request_body_timeouts_total', 'surface="rest"');
+    const head = `POST /Api/v6/envelope HTTP/1.1\r\nHost: x\r\napiToken: ${alice.token}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"a":`;
+    const { raw, ms, closed } = await trickle(slow.url, head, 'x', 200, 6000);
+    expect(statusOf(raw)).toBe(408);
+    expect(JSON.parse(bodyOf(raw)!).ErrorId).toBe('RequestTimeout');
+    expect(headOf(raw)).toMatch(/\r\nconnection: close/i);
+    expect(closed).toBe(true);
+    expect(ms).toBeLessThan(3000);
+    expect(upstream.received).toEqual([]);
+    expect(await counter('gatehouse_request_body_timeouts_total', 'surface="rest"')).toBe(before + 1);
+  });
+
+  it('SOAP: the same, answered with a Fault', async () => {
+    upstream.received.length = 0;
+    const xml = getEnvelopeByIdCall(alice.token);
+    const head = `POST /api.asmx HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml; charset=utf-8\r\nSOAPAction: ${GET_ENVELOPE_HEADERS.SOAPAction}\r\nContent-Length: ${xml.length + 5000}\r\n\r\n${xml.slice(0, 40)}`;
+    const { raw, closed } = await trickle(slow.url, head, ' ', 200, 6000);
+    expect(statusOf(raw)).toBe(500);
+    expect(bodyOf(raw)).toContain('<error>RequestTimeout</error>');
+    expect(closed).toBe(true);
+    expect(upstream.received).toEqual([]);
+  });
+
+  it('a body that keeps a fair pace is not cut, however long it takes (and is not counted)', async () => {
+    upstream.received.length = 0;
+    const metric = async () => (await (await fetch(slow.metricsUrl)).text()).match(/^gatehouse_request_body_timeouts_total.*$/gm) ?? [];
+    const before = await metric();
+    const total = 3000;
+    const head = `POST /Api/v6/envelope HTTP/1.1\r\nHost: x\r\napiToken: ${alice.token}\r\nContent-Type: text/plain\r\nContent-Length: ${total}\r\nConnection: close\r\n\r\n`;
+    // 100 bytes every 100 ms (1000 B/s, above the 100 B/s floor), for three seconds: three windows
+    const { raw } = await trickle(slow.url, head, 'y'.repeat(100), 100, 8000);
+    expect(statusOf(raw)).toBe(200);
+    expect(upstream.received.at(-1)?.body.length).toBe(total);
+    expect((await (await fetch(slow.metricsUrl)).text())).toContain('# TYPE gatehouse_request_body_timeouts_total counter');
+    expect(await metric()).toEqual(before);
+  });
+
+  it('connections past maxConnectionsPerIp from one address are closed at accept; one more is accepted once one closes', async () => {
+    const before = await counter('gatehouse_connections_refused_total', 'reason="per-address-limit"');
+    const { port } = new URL(slow.url);
+    const open = (): Promise<net.Socket> =>
+      new Promise((resolve, reject) => {
+        const s = net.connect(Number(port), '127.0.0.1', () => resolve(s));
+        s.on('error', reject);
+      });
+    const closedWithin = (s: net.Socket, ms: number) =>
+      new Promise<boolean>((resolve) => {
+        const t = setTimeout(() => resolve(false), ms);
+        s.once('close', () => {
+          clearTimeout(t);
+          resolve(true);
+        });
+        s.on('error', () => {});
+      });
+    const idle = await Promise.all(Array.from({ length: 5 }, open));
+    try {
+      const sixth = await open();
+      expect(await closedWithin(sixth, 1000)).toBe(true);
+      expect(await counter('gatehouse_connections_refused_total', 'reason="per-address-limit"')).toBe(before + 1);
+      for (const s of idle) expect(s.destroyed).toBe(false);
+      // one leaves: a seventh gets in and is answered
+      idle.pop()!.destroy();
+      await new Promise((r) => setTimeout(r, 100));
+      const raw = await rawExchange(slow.url, `GET /Api/v6/envelope/1 HTTP/1.1\r\nHost: x\r\napiToken: ${alice.token}\r\nConnection: close\r\n\r\n`);
+      expect(statusOf(raw)).toBe(200);
+    } finally {
+      for (const s of idle) s.destroy();
+    }
+  });
+
+  it('a cap of 2 closes the third connection of a client, but peers in trustedProxies are not counted (the clients behind them are not known when a connection opens)', async () => {
+    const connect = (url: string) => new Promise<net.Socket>((resolve) => {
+      const s = net.connect(Number(new URL(url).port), '127.0.0.1', () => resolve(s));
+      s.on('error', () => {});
+    });
+    const settle = () => new Promise((r) => setTimeout(r, 300));
+    const direct = await startGateway({ overrides: limits({ maxConnectionsPerIp: 2 }) });
+    const proxied = await startGateway({ overrides: limits({ maxConnectionsPerIp: 2, trustedProxies: ['127.0.0.1/8'] }) });
+    const sockets = [...(await Promise.all([1, 2, 3].map(() => connect(direct.url)))), ...(await Promise.all([1, 2, 3, 4].map(() => connect(proxied.url))))];
+    try {
+      await settle();
+      // one of the three from a client (whichever was accepted last), none of the trusted proxy's four
+      expect(sockets.slice(0, 3).filter((s) => s.destroyed)).toHaveLength(1);
+      expect(sockets.slice(3).filter((s) => s.destroyed)).toHaveLength(0);
+      const raw = await rawExchange(proxied.url, `GET /Api/v6/envelope/1 HTTP/1.1\r\nHost: x\r\napiToken: ${alice.token}\r\nConnection: close\r\n\r\n`);
+      expect(statusOf(raw)).toBe(200);
+    } finally {
+      for (const s of sockets) s.destroy();
+    }
+  });
+});
