@@ -1,4 +1,5 @@
-// Start-up: config → store (migrated) → sample upstream if none configured → gateway → listen.
+// Start-up: config → store (migrated) → sample upstream if none configured → gateway → listen →
+// first run (development: a demo user on an empty store) → "gatehouse listening" logged.
 // Shutdown on SIGTERM/SIGINT. A bad configuration stops the process with exit code 2. With
 // `server.workers` > 1 this process supervises that many workers instead (src/supervisor.ts).
 import cluster from 'node:cluster';
@@ -50,9 +51,11 @@ async function main(): Promise<void> {
   }
 
   const gateway = await startGateway({ config, store, logger, upstreams, identitySecret });
-  logger.info('gatehouse listening', { url: gateway.url, worker: workerIndex(), pid: process.pid, store: describeStore(config.store.url), upstreams });
-  // First run (a demo user in development): done by one process only
+  // First run (a demo user in development): by one worker of a process; safe against other
+  // instances starting at once on the same store (settings/first-run.ts), as the migrations are.
   if ((workerIndex() ?? 0) === 0) await welcomeOnEmptyStore({ config, store, sessions: sessionStoreFor(store, config.settings), logger, baseUrl: gateway.url });
+  // Logged once start-up is complete (the server already answers)
+  logger.info('gatehouse listening', { url: gateway.url, worker: workerIndex(), pid: process.pid, store: describeStore(config.store.url), upstreams });
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -46,6 +46,11 @@ export class SessionStore {
     this.db = db.withTables<SettingsTables>();
   }
 
+  /** The same store over `db` — a transaction the caller holds open (the first run). */
+  within(db: Kysely<Database>): SessionStore {
+    return new SessionStore(db, this.ttl);
+  }
+
   /** Starts a session; the returned id is the cookie value and exists nowhere else. */
   async create(userId: string, source: string): Promise<{ id: string; csrfToken: string; expiresAt: string }> {
     const id = secret();

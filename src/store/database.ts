@@ -37,3 +37,29 @@ export function openDatabase(url: string, onCommitted: ChangeListener = () => {}
   pool.on('error', () => {});
   return { db: new Kysely<Database>({ dialect: announcingDialect(new PostgresDialect({ pool }), onCommitted) }), dialect };
 }
+
+/** Longest a start-up step waits for another process's write on SQLite (a migration, a first run) before it gives up. */
+export const BUSY_WAIT_MS = 300_000;
+
+/** SQLite's "another connection holds the write lock" (SQLITE_BUSY and its extended codes), once busy_timeout has passed. */
+export function isBusy(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
+
+/**
+ * Runs `attempt` again while SQLite answers busy — each try has already waited busy_timeout — for
+ * up to `maxMs`; anything else, or busy past that, is thrown. For whole transactions that take the
+ * write lock first, so a retry starts from the beginning.
+ */
+export async function retryWhileBusy<T>(attempt: () => Promise<T>, maxMs = BUSY_WAIT_MS): Promise<T> {
+  const giveUp = Date.now() + maxMs;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (!isBusy(e) || Date.now() >= giveUp) throw e;
+      await new Promise((r) => setTimeout(r, 25 + Math.random() * 100));
+    }
+  }
+}

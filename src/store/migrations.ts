@@ -1,7 +1,15 @@
 // Migrations in code, applied at start and by `gatehouse migrate`. The only dialect difference
 // (auto-increment keys) is confined to `serialId` below.
+//
+// Several instances may start at once on one empty store, and each migrates: whoever comes second
+// waits for the first and then finds nothing pending, on both dialects. PostgreSQL: Kysely's
+// Migrator holds a session advisory lock (pg_advisory_lock) on one connection for the whole run and
+// applies the migrations in one transaction under it; its own tables are created before the lock,
+// tolerating a concurrent creation. SQLite: the Migrator takes no lock (it assumes one process), so
+// the whole run — its tables included — is one BEGIN IMMEDIATE transaction: a second process waits
+// for the write lock (busy_timeout, then retried), and a failed migration leaves nothing behind.
 import { Kysely, Migrator, sql, type CreateTableBuilder, type Migration, type MigrationProvider } from 'kysely';
-import type { Dialect } from './database.js';
+import { retryWhileBusy, type Dialect } from './database.js';
 
 function serialId<T extends string>(dialect: Dialect, table: CreateTableBuilder<T, never>) {
   return dialect === 'postgres'
@@ -227,8 +235,27 @@ export async function pendingMigrations(db: Kysely<any>, dialect: Dialect): Prom
   return all.filter((m) => m.executedAt === undefined).map((m) => m.name);
 }
 
-export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
+async function migrateWith(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
   const { error, results } = await (await migrator(db, dialect)).migrateToLatest();
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Applies the pending migrations; returns their names (none when another process applied them first). */
+export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
+  if (dialect === 'postgres') return migrateWith(db, dialect);
+  // SQLite: one connection, held for the transaction; the Migrator runs on it, inside BEGIN IMMEDIATE.
+  return retryWhileBusy(() =>
+    db.connection().execute(async (conn) => {
+      await sql`begin immediate`.execute(conn);
+      try {
+        const applied = await migrateWith(conn, dialect);
+        await sql`commit`.execute(conn);
+        return applied;
+      } catch (e) {
+        await sql`rollback`.execute(conn).catch(() => {});
+        throw e;
+      }
+    }),
+  );
 }

@@ -47,12 +47,18 @@ export interface Writes {
   run<T>(who: Actor, fn: (w: WriteContext) => Promise<T>): Promise<T>;
 }
 
-/** The write side over `db`; `clock` is swapped in tests. */
+/**
+ * The write side over `db`; `clock` is swapped in tests. Over a transaction already open (a first
+ * run making its organization, role and user at once, under one lock) each write joins it: one
+ * commit for all of them, or none.
+ */
 export function writesOn(db: Kysely<Database>, clock: Clock = Date.now): Writes {
   const now = (afterMs = 0) => new Date(clock() + afterMs).toISOString();
+  const inTransaction = <T>(run: (trx: Transaction<Database>) => Promise<T>): Promise<T> =>
+    db.isTransaction ? run(db as Transaction<Database>) : db.transaction().execute(run);
   return {
     run: (who, fn) =>
-      db.transaction().execute(async (trx) => {
+      inTransaction(async (trx) => {
         let changed = false;
         let audited = false;
         const result = await fn({
