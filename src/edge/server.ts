@@ -16,7 +16,7 @@ import type { Readiness } from '../observability/health.js';
 import type { Logger } from '../observability/logger.js';
 import { attachContext, requestIdOf } from '../observability/request-context.js';
 import type { Tracing } from '../observability/tracing.js';
-import { HeadersTooLarge, PayloadTooLarge } from '../outcomes/errors.js';
+import { HeadersTooLarge, PayloadTooLarge, type GatehouseError } from '../outcomes/errors.js';
 import { answerClientError, declaredTooLarge, serverOptions, tooManyHeaders } from '../pipeline/http-limits.js';
 import { sendRestError } from '../pipeline/rest-response.js';
 import { normalizePath, type NormalizedPath } from '../proxy/normalize-path.js';
@@ -55,6 +55,8 @@ export interface EdgeOptions {
   forwardAuth?: {
     claims(req: IncomingMessage): boolean;
     handle(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void>;
+    /** A decision request refused here: answered as the edge can read it. */
+    refuse(res: ServerResponse, ctx: RequestContext, err: GatehouseError): void;
   };
 }
 
@@ -94,7 +96,8 @@ export function edgeServer(opts: EdgeOptions): http.Server {
     if (hygiene) {
       ctx.errorCode = hygiene.code;
       res.setHeader('Connection', 'close'); // the body is not read
-      if (isSoap) sendSoapFault(res, versionOfContentType(req.headers['content-type']), hygiene, ctx.requestId, true);
+      if (forwardAuth?.claims(req)) forwardAuth.refuse(res, ctx, hygiene);
+      else if (isSoap) sendSoapFault(res, versionOfContentType(req.headers['content-type']), hygiene, ctx.requestId, true);
       else sendRestError(res, hygiene, ctx.requestId);
       req.resume();
       return;

@@ -64,6 +64,12 @@ export interface ForwardAuth {
   /** Whether this request is a decision request: the decision path, from an edge. */
   claims(req: IncomingMessage): boolean;
   handle(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void>;
+  /**
+   * A decision request the edge server refused before it ran (edge/head-checks.ts: a method
+   * override, two Authorization values; too many headers): answered as every decision refusal is,
+   * so nginx can pass it on.
+   */
+  refuse(res: ServerResponse, ctx: RequestContext, err: GatehouseError): void;
 }
 
 /** The client behind a trusted edge: its X-Forwarded-For walked (proxy/client-ip.ts), else X-Real-IP, else the edge. */
@@ -104,6 +110,11 @@ export function forwardAuthEndpoint(opts: ForwardAuthOptions): ForwardAuth {
   };
 
   return {
+    refuse(res, ctx, err) {
+      ctx.surface = 'forward-auth';
+      refuse(res, ctx, err);
+    },
+
     claims(req) {
       const url = req.url ?? '';
       if (!url.startsWith(path)) return false;

@@ -195,6 +195,13 @@ describe.runIf(TEST_DB === 'sqlite' && ensureNginx())('forward-auth mode behind 
       expect(last!.raw.filter((h, i) => i % 2 === 0 && h.toLowerCase() === 'retry-after')).toHaveLength(1);
     });
 
+    it('a method override from the client: 400 MethodOverrideRefused in the REST shape, never forwarded', async () => {
+      const [res, got] = await received(() => send(edge, '/Api/v6/envelope/1', { apiToken: alice.token, 'X-HTTP-Method-Override': 'DELETE' }));
+      expect(res.status).toBe(400);
+      expect(res.json).toEqual({ ErrorId: 'MethodOverrideRefused', Message: expect.any(String), SupportId: res.headers['x-request-id'] });
+      expect(got).toBeUndefined();
+    });
+
     it('404 for a path that names no resource or an unknown version', async () => {
       for (const path of ['/Api/v7/envelope/1', '/Api/v6/']) {
         const [res, got] = await received(() => send(edge, path, { apiToken: alice.token }));

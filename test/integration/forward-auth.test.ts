@@ -140,6 +140,13 @@ describe.runIf(TEST_DB === 'sqlite')('the forward-auth decision endpoint', () =>
       expect(Date.parse(String(res.headers['x-gatehouse-token-expires']))).toBeGreaterThan(Date.now());
     });
 
+    it('a head the edge server refuses (a method override, two Authorization values) is refused as a decision, readable by nginx', async () => {
+      const override = await ask(gw.url, `${P}/Api/v6/envelope/1`, { apiToken: alice.token, 'X-HTTP-Method-Override': 'DELETE' });
+      expect([override.status, override.json.ErrorId, override.headers['x-gatehouse-status']]).toEqual([400, 'MethodOverrideRefused', '400']);
+      expect(JSON.parse(String(override.headers['x-gatehouse-error']))).toEqual(override.json);
+      expect(override.headers['x-gatehouse-identity']).toBeUndefined();
+    });
+
     it('refuses a decision about no request, or about two (a client header beside the edge one)', async () => {
       expect((await ask(gw.url, P, { apiToken: alice.token })).json.ErrorId).toBe('OriginalRequestMissing');
       const two = await ask(gw.url, P, { apiToken: alice.token, 'X-Original-URI': '/Api/v6/envelope/1', 'X-Forwarded-Uri': '/Api/v5/envelope/1' });
