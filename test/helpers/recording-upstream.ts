@@ -82,8 +82,11 @@ export async function startRecordingUpstream(): Promise<RecordingUpstream> {
   };
 }
 
-/** Sends bytes exactly as written on a fresh connection; resolves with everything read until close (or `waitMs`). */
-export function rawExchange(url: string, bytes: string | Buffer, waitMs = 3000): Promise<string> {
+/**
+ * Sends bytes exactly as written on a fresh connection; resolves with everything read until close (or `waitMs`).
+ * `halfClose`: shut the write side right after the bytes (FIN) and keep reading, as a half-closing client does.
+ */
+export function rawExchange(url: string, bytes: string | Buffer, waitMs = 3000, opts: { halfClose?: boolean } = {}): Promise<string> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const sock = net.connect(Number(port), hostname);
@@ -95,7 +98,7 @@ export function rawExchange(url: string, bytes: string | Buffer, waitMs = 3000):
       clearTimeout(t);
       resolve(Buffer.concat(chunks).toString('latin1'));
     });
-    sock.on('connect', () => sock.write(bytes));
+    sock.on('connect', () => (opts.halfClose ? sock.end(bytes) : sock.write(bytes)));
     sock.once('error', reject);
   });
 }

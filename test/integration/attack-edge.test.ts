@@ -77,22 +77,8 @@ function bodyOf(raw: string): string | undefined {
  * Writes `bytes` on a fresh connection, then shuts its write side (FIN) at once, and reads until
  * the gateway closes: what a client that half-closes after its request is answered.
  */
-function halfClosedExchange(url: string, bytes: string, waitMs = 5000): Promise<string> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const sock = net.connect(Number(port), hostname, () => sock.end(bytes));
-    sock.setNoDelay(true);
-    // The client keeps reading after its own FIN (allowHalfOpen on the client is about its own end)
-    const chunks: Buffer[] = [];
-    const t = setTimeout(() => sock.destroy(), waitMs);
-    sock.on('data', (c) => chunks.push(c));
-    sock.on('error', () => {});
-    sock.on('close', () => {
-      clearTimeout(t);
-      resolve(Buffer.concat(chunks).toString('latin1'));
-    });
-  });
-}
+/** A client that sends its request and then shuts its write side (FIN), still reading the answer. */
+const halfClosedExchange = (url: string, bytes: string) => rawExchange(url, bytes, 5000, { halfClose: true });
 
 describe('8. half-closed clients', () => {
   it('a client that sends its request and shuts its write side gets the whole answer of a forwarded call', async () => {
