@@ -1,8 +1,8 @@
 // What an attacker found ajar (issue 19), one case per finding, each against a real gateway in front
 // of an upstream that records everything it receives: the refusal, and that nothing unjudged got through.
-import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { SOAP11_NS, TNS } from '../../src/soap/protocol.js';
+import { rawRequest } from '../helpers/raw-request.js';
 import { useGateway } from '../helpers/use-gateway.js';
 
 const { gw, upstream, users: { alice } } = useGateway({
@@ -12,19 +12,7 @@ const { gw, upstream, users: { alice } } = useGateway({
 });
 
 /** Sends exactly these bytes of path (fetch would normalize them). */
-function rawRequest(path: string, headers: Record<string, string>, method = 'GET', body?: string): Promise<{ status: number; body: string }> {
-  const { hostname, port } = new URL(gw.url);
-  return new Promise((resolve, reject) => {
-    const req = http.request({ hostname, port, path, method, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const send = (path: string, headers: Record<string, string>, method = 'GET', body?: string) => rawRequest(gw.url, path, headers, { method, body });
 
 describe('2. path forms that upstream frameworks read differently', () => {
   it.each([
@@ -35,7 +23,7 @@ describe('2. path forms that upstream frameworks read differently', () => {
   ])('%s (%s): 400 PathRefused before any credential is looked at, never forwarded', async (_name, path) => {
     upstream.received.length = 0;
     // The finding used an organization token (fenced to v5); the path is refused whatever the credential
-    const res = await rawRequest(path, { apiToken: alice.token });
+    const res = await send(path, { apiToken: alice.token });
     expect(res.status).toBe(400);
     expect(JSON.parse(res.body).ErrorId).toBe('PathRefused');
     expect(upstream.received).toEqual([]);
@@ -44,7 +32,7 @@ describe('2. path forms that upstream frameworks read differently', () => {
 
 describe('3. a public SOAP operation carrying another', () => {
   const soap = (body: string, action = 'GetVersion_v1') =>
-    rawRequest('/api.asmx', { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: `"${TNS}${action}"` }, 'POST', `<soap:Envelope xmlns:soap="${SOAP11_NS}">${body}</soap:Envelope>`);
+    send('/api.asmx', { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: `"${TNS}${action}"` }, 'POST', `<soap:Envelope xmlns:soap="${SOAP11_NS}">${body}</soap:Envelope>`);
   const sendEnvelope = `<SendEnvelope_v1 xmlns="${TNS}"><envelopeDescriptionXml>x</envelopeDescriptionXml></SendEnvelope_v1>`;
 
   it.each([
@@ -60,7 +48,7 @@ describe('3. a public SOAP operation carrying another', () => {
 
   it('SOAP 1.2 with an action naming another operation than the Body: a Fault', async () => {
     upstream.received.length = 0;
-    const { status, body } = await rawRequest(
+    const { status, body } = await send(
       '/api.asmx',
       { 'Content-Type': `application/soap+xml; charset=utf-8; action="${TNS}GetVersion_v1"` },
       'POST',
@@ -85,7 +73,7 @@ describe('9. the SOAP preamble limit is exact', () => {
     `<AuthorizationHeader xmlns="${TNS}"><apiToken>${alice.token}</apiToken></AuthorizationHeader></soap:Header>` +
     `<soap:Body><GetEnvelopeById_v1 xmlns="${TNS}"><envelopeId>1</envelopeId></GetEnvelopeById_v1></soap:Body></soap:Envelope>`;
   const neededBytes = (xml: string) => Buffer.byteLength(xml.slice(0, xml.indexOf('<envelopeId>') + '<envelopeId>'.length));
-  const post = (xml: string) => rawRequest('/api.asmx', { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: `"${TNS}GetEnvelopeById_v1"` }, 'POST', xml);
+  const post = (xml: string) => send('/api.asmx', { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: `"${TNS}GetEnvelopeById_v1"` }, 'POST', xml);
 
   it('a credential whose scan ends at byte 65,536 is found; one byte later it is refused', async () => {
     const exactly = 64 * 1024 - neededBytes(message(0));

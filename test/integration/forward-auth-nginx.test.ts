@@ -8,7 +8,6 @@
 // runs once, on SQLite.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +22,7 @@ import { freePort } from '../helpers/redis-server.js';
 import { GET_ENVELOPE_HEADERS, getEnvelopeByIdCall } from '../helpers/soap-messages.js';
 import type { TestGateway } from '../helpers/test-gateway.js';
 import { TEST_DB } from '../helpers/test-store.js';
+import { rawRequest, type RawAnswer as Answer } from '../helpers/raw-request.js';
 import { useGateway } from '../helpers/use-gateway.js';
 
 const EDGE = '127.0.0.2';
@@ -32,34 +32,8 @@ const forwardAuth = (edgeForwards: 'judged' | 'original') => ({
   lastUsed: { flushIntervalMs: 100 },
 });
 
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-  json: any;
-  raw: string[];
-}
-
 /** One request with the path sent exactly as written (no client-side normalization). */
-function send(base: string, path: string, headers: Record<string, string> = {}, opts: { method?: string; body?: Buffer } = {}): Promise<Answer> {
-  const { hostname, port } = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: hostname, port, path, method: opts.method ?? 'GET', headers, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (body += c));
-      res.on('end', () => {
-        let json: any;
-        try {
-          json = JSON.parse(body);
-        } catch {}
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json, raw: res.rawHeaders });
-      });
-    });
-    req.on('error', reject);
-    req.end(opts.body);
-  });
-}
+const send = rawRequest;
 
 describe.runIf(TEST_DB === 'sqlite' && ensureNginx())('forward-auth mode behind the real nginx (config/nginx)', () => {
   const env = useGateway({

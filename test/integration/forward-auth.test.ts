@@ -8,7 +8,6 @@
 // a peer that is not an edge connects from 127.0.0.2. Not a store-dialect matter: runs once, on SQLite.
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
@@ -20,37 +19,14 @@ import { seedUser, TEST_ACTOR } from '../helpers/fixtures.js';
 import { consent } from '../helpers/oauth-flow.js';
 import { seedOrgTokenOrg, seedOtherOrgUser } from '../helpers/org-token-rule.js';
 import { TEST_DB } from '../helpers/test-store.js';
+import { rawRequest } from '../helpers/raw-request.js';
 import { useGateway } from '../helpers/use-gateway.js';
 
 const P = '/_gatehouse/auth';
 const REDIRECT = 'http://127.0.0.1:9/callback';
 
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-  json: any;
-}
-
-function ask(base: string, path: string, headers: Record<string, string> = {}, opts: { method?: string; from?: string } = {}): Promise<Answer> {
-  const { hostname, port } = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: hostname, port, path, method: opts.method ?? 'GET', headers, agent: false, localAddress: opts.from }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (body += c));
-      res.on('end', () => {
-        let json: any;
-        try {
-          json = JSON.parse(body);
-        } catch {}
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json });
-      });
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+/** One request with the path sent exactly as written (no client-side normalization). */
+const ask = rawRequest;
 
 describe.runIf(TEST_DB === 'sqlite')('the forward-auth decision endpoint', () => {
   let keyDir: string;
