@@ -7,12 +7,13 @@ import type { RecordReader } from '../cache/record-reader.js';
 import { deepest } from '../cache/tier.js';
 import { AccessTokenInvalid, type GatehouseError } from '../outcomes/errors.js';
 import { judgeOAuthToken } from '../policy/oauth-token.js';
-import type { Authenticated } from './principal.js';
+import { grantsOfScope, type Need } from '../permissions/vocabulary.js';
+import { scopeOfGrants, type Authenticated } from './principal.js';
 import type { AccessTokenClaims, AccessTokenVerifier } from '../tokens/access-token-format.js';
 
 export async function authenticateBearerJwt(
   token: string,
-  method: string,
+  need: Need | undefined,
   verify: AccessTokenVerifier,
   records: RecordReader,
 ): Promise<(Authenticated & { claims: AccessTokenClaims }) | GatehouseError> {
@@ -26,12 +27,13 @@ export async function authenticateBearerJwt(
   const user = grant.value ? await records.user(grant.value.userId) : { value: undefined, tier: grant.tier };
   const roles = user.value ? await records.roles(user.value.roleIds) : { roles: [], tier: user.tier };
 
-  // Judge (allowed means `api` or `api:read` is among the scopes: the effective one is what the upstream is told)
-  const refusal = judgeOAuthToken({ claims, grant: grant.value, user: user.value, roles: roles.roles, method });
+  // Judge: the scopes against what the call needs; the grants they give are what the upstream is told
+  const refusal = judgeOAuthToken({ claims, grant: grant.value, user: user.value, roles: roles.roles, need });
   if (refusal) return refusal;
   const u = user.value!;
+  const grants = grantsOfScope(claims.scope);
   return {
-    principal: { authKind: 'oauth', scope: claims.scope.split(' ').includes('api') ? 'api' : 'api:read', tokenId: grant.value!.id, userId: u.id, organizationId: u.organizationId, loginName: u.loginName },
+    principal: { authKind: 'oauth', scope: scopeOfGrants(grants), grants, tokenId: grant.value!.id, userId: u.id, organizationId: u.organizationId, loginName: u.loginName },
     tier: deepest(deepest(grant.tier, user.tier), roles.tier),
     claims,
   };

@@ -17,6 +17,7 @@ import {
 } from '../outcomes/errors.js';
 import { judgeActingUser, judgeOrgTokenCall } from '../policy/org-token.js';
 import type { PresentedCredential } from './extract-rest.js';
+import { ALL_GRANTS } from '../permissions/vocabulary.js';
 import type { Authenticated } from './principal.js';
 import { checkOrgKeyShape, hashToken, TOKEN_PREFIXES } from '../tokens/token-format.js';
 
@@ -104,7 +105,7 @@ export async function authenticateOrgToken(presented: PresentedOrgToken, version
   const u = user.value!;
   const tier = [organization.tier, login.tier, user.tier, roles.tier].reduce(deepest, token.tier);
   return {
-    result: { principal: { authKind: 'org-token', scope: 'api', tokenId: token.value.id, userId: u.id, organizationId, loginName: u.loginName }, tier },
+    result: { principal: { authKind: 'org-token', scope: 'api', grants: ALL_GRANTS, tokenId: token.value.id, userId: u.id, organizationId, loginName: u.loginName }, tier },
     organizationId,
   };
 }

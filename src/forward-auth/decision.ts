@@ -157,7 +157,7 @@ export function forwardAuthEndpoint(opts: ForwardAuthOptions): ForwardAuth {
       if (route.isPublic) return allow(res, ctx, uri, route.upstream);
 
       // The one credential, found as the REST pipeline finds it; then the authenticated-call step
-      const identity = await authenticate(req, res, ctx, presentRestCall(req.headers, route.version, original.method));
+      const identity = await authenticate(req, res, ctx, presentRestCall(req.headers, route));
       if (identity instanceof GatehouseError) return refuse(res, ctx, identity);
       allow(res, ctx, uri, route.upstream, identity);
     },

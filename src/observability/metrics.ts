@@ -115,6 +115,7 @@ const REASONS: Record<string, string> = {
   StoreUnavailable: 'store-unavailable',
   AccessTokenInvalid: 'invalid-access-token',
   ScopeInsufficient: 'insufficient-scope',
+  TokenRestricted: 'token-restricted',
   TooManyFailedAttempts: 'too-many-failures',
   RateLimited: 'rate-limited',
 };

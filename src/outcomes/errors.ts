@@ -177,14 +177,15 @@ export class AccessTokenInvalid extends GatehouseError {
     return { 'WWW-Authenticate': 'Bearer realm="gatehouse", error="invalid_token"' };
   }
 }
+/** The access token's scopes do not cover the call; `needed` is the scope that would (`envelope:write`), or `api`. */
 export class ScopeInsufficient extends GatehouseError {
   readonly code = 'ScopeInsufficient';
   readonly status = 403;
-  constructor() {
-    super('The access token has the api:read scope: only GET and HEAD requests are allowed.');
+  constructor(readonly needed: string = 'api') {
+    super(`The access token's scope does not cover this call: it needs ${needed === 'api' ? 'api' : `${needed} (or api)`}.`);
   }
   override headers() {
-    return { 'WWW-Authenticate': 'Bearer realm="gatehouse", error="insufficient_scope", scope="api"' };
+    return { 'WWW-Authenticate': `Bearer realm="gatehouse", error="insufficient_scope", scope="${this.needed}"` };
   }
 }
 
@@ -248,5 +249,22 @@ export class BodyTimeout extends GatehouseError {
   readonly status = 408;
   constructor() {
     super('The request body was not received in time.');
+  }
+}
+
+/**
+ * A restricted API token (issue 20) asked for more than it was given: a permission it lacks, a
+ * network it may not be used from, an API version past its ceiling, or a call outside the
+ * permission vocabulary. `restriction` names which (`envelope:write`, `network`, `version`,
+ * `unmapped`); the message says it in words and never echoes the token.
+ */
+export class TokenRestricted extends GatehouseError {
+  readonly code = 'TokenRestricted';
+  readonly status = 403;
+  constructor(
+    readonly restriction: string,
+    message: string,
+  ) {
+    super(message);
   }
 }

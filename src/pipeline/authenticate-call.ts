@@ -6,6 +6,8 @@
 //   abuse check: an address or token hint that failed too often is refused before any look-up
 //   → shape check, resolve, judge (credentials/, policy/); a store that fails to answer is 503,
 //     never 401, and is logged with the request id
+//   → a restricted token's restrictions (policy/token-restrictions.ts): network, version, and the
+//     permission the call needs (permissions/); OAuth scopes are judged in the same vocabulary
 //   → a refusal is counted against the address and the hint (abuse.ts) before it is answered
 //   → the per-token request rate
 //   → the request context (the access line and the metrics): kind, token, user, organization, tier
@@ -26,7 +28,9 @@ import type { RequestContext } from '../observability/access-log.js';
 import type { Logger } from '../observability/logger.js';
 import { orgTokenRequests } from '../observability/metrics.js';
 import { CredentialUnknown, GatehouseError, InternalError, StoreUnavailable } from '../outcomes/errors.js';
+import type { Need } from '../permissions/vocabulary.js';
 import { TOKEN_EXPIRES_HEADER, tokenExpiresHeader } from '../policy/token-expiry.js';
+import { judgeTokenRestrictions } from '../policy/token-restrictions.js';
 import type { AccessTokenVerifier } from '../tokens/access-token-format.js';
 import type { AbuseLimits } from './abuse.js';
 import type { DeprecationHeaders } from './deprecation.js';
@@ -35,8 +39,10 @@ import type { DeprecationHeaders } from './deprecation.js';
 export type PresentedCall = {
   /** The raw secret as sent, for the abuse limits' token hint (hashed there; never kept or logged). */
   hint: string | undefined;
-  /** The REST API version of the normalized path, or `soap`: the organization-token fence judges it. */
+  /** The REST API version of the normalized path, or `soap`: the organization-token fence and a token's version ceiling judge it. */
   version: number | 'soap';
+  /** What the call needs in the permission vocabulary (permissions/): restricted tokens and OAuth scopes are judged by it; undefined = outside it. */
+  need: Need | undefined;
 } & (
   | {
       kind: 'api-token';
@@ -44,12 +50,7 @@ export type PresentedCall = {
       /** A login name the carrier names (WS-Security's Username), which must be the token's user; undefined = none. */
       loginName: string | undefined;
     }
-  | {
-      kind: 'oauth';
-      token: string;
-      /** The method the token's scope is judged against, when it is not this request's own (forward-auth: the edge's original call). */
-      method?: string;
-    }
+  | { kind: 'oauth'; token: string }
   | { kind: 'org-token'; token: PresentedOrgToken | GatehouseError }
   /** Nothing that can be judged: no credential, two different ones, a malformed carrier. */
   | { kind: 'none'; token: GatehouseError }
@@ -129,7 +130,7 @@ export function authenticateCall(deps: AuthenticateCallDeps): AuthenticateCall {
         ctx.organizationId = judged.organizationId; // known even when refused: the access line and the metric name it
         outcome = judged.result;
       } else if (call.kind === 'oauth') {
-        outcome = await authenticateBearerJwt(call.token, call.method ?? req.method ?? 'GET', verifyAccessToken, records);
+        outcome = await authenticateBearerJwt(call.token, call.need, verifyAccessToken, records);
       } else {
         outcome = await authenticateApiToken(call.token, records, now);
         // WS-Security: the Username must name the token's user
@@ -143,6 +144,10 @@ export function authenticateCall(deps: AuthenticateCallDeps): AuthenticateCall {
     }
     if (outcome instanceof GatehouseError) return refused(ctx, call, ip, outcome);
     const { principal } = outcome;
+
+    // A restricted token's restrictions: network, version, permissions (pure; they came with its record)
+    const restricted = judgeTokenRestrictions(outcome.restrictions, call.need, call.version, ip);
+    if (restricted) return refused(ctx, call, ip, restricted);
 
     // The per-token request rate (nothing to await when none is set)
     const limiting = abuse.consumeRequest(principal.tokenId);

@@ -12,7 +12,7 @@ import { contextOf, requestIdOf } from '../observability/request-context.js';
 import { GatehouseError, PathRefused, RouteNotFound } from '../outcomes/errors.js';
 import type { Forwarder } from '../proxy/forward.js';
 import { normalizePath, type NormalizedPath } from '../proxy/normalize-path.js';
-import type { RouteTable } from '../proxy/routes.js';
+import type { RestRoute, RouteTable } from '../proxy/routes.js';
 import { looksLikeJwt } from '../tokens/access-token-format.js';
 import { presentedSecret } from './abuse.js';
 import type { AuthenticateCall, PresentedCall } from './authenticate-call.js';
@@ -40,20 +40,21 @@ export function answerUpstreamError(req: IncomingMessage, res: ServerResponse, e
 /**
  * The one credential of a REST call: an organization token (organizationKey, or a gto_ token with
  * userLoginName), else the apiToken / Bearer one; a Bearer value shaped like a JWT is an OAuth
- * access token (user API tokens never are). Also what forward-auth mode judges (forward-auth/),
- * which names the original call's `method` when it is not the request's own.
+ * access token (user API tokens never are). Also what forward-auth mode judges (forward-auth/), for
+ * the edge's original call: its route tells the version and what the call needs.
  */
-export function presentRestCall(headers: IncomingHttpHeaders, version: number, method?: string): PresentedCall {
+export function presentRestCall(headers: IncomingHttpHeaders, route: Pick<RestRoute, 'version' | 'need'>): PresentedCall {
+  const { version, need } = route;
   const presented = extractRestCredential(headers);
   const orgToken = extractOrgToken(headers, presented);
   const hint = presentedSecret(headers);
   return orgToken !== undefined
-    ? { kind: 'org-token', token: orgToken, hint, version }
+    ? { kind: 'org-token', token: orgToken, hint, version, need }
     : presented instanceof GatehouseError
-      ? { kind: 'none', token: presented, hint, version }
+      ? { kind: 'none', token: presented, hint, version, need }
       : presented.carrier === 'bearer' && looksLikeJwt(presented.secret)
-        ? { kind: 'oauth', token: presented.secret, hint, version, method }
-        : { kind: 'api-token', token: presented.secret, loginName: undefined, hint, version };
+        ? { kind: 'oauth', token: presented.secret, hint, version, need }
+        : { kind: 'api-token', token: presented.secret, loginName: undefined, hint, version, need };
 }
 
 export function restGateway(deps: RestGatewayDeps) {
@@ -79,7 +80,7 @@ export function restGateway(deps: RestGatewayDeps) {
     if (route.isPublic) return forward(req, res, { requestId: ctx.requestId, url });
 
     // Extract the one credential
-    const call = presentRestCall(req.headers, route.version);
+    const call = presentRestCall(req.headers, route);
 
     // Abuse limits, shape check, resolve, judge, rate, context, last used: one step for every surface
     const identity = await authenticate(req, res, ctx, call);

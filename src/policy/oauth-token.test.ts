@@ -21,25 +21,36 @@ describe('judgeOAuthToken', () => {
     ['no API permission', { roles: [] }, 'PermissionDenied'],
     ['a deny wins', { roles: [allow, deny] }, 'PermissionDenied'],
     ['a role of another organization does not count', { roles: [foreign] }, 'PermissionDenied'],
-    ['api:read on POST', { claims: { ...claims, scope: 'api:read' } }, 'ScopeInsufficient'],
-    ['api:read on GET', { claims: { ...claims, scope: 'api:read' }, method: 'GET' }, null],
+    ['api:read writing envelopes', { claims: { ...claims, scope: 'api:read' } }, 'ScopeInsufficient'],
+    ['api:read reading envelopes', { claims: { ...claims, scope: 'api:read' }, need: { family: 'envelope', access: 'read' } }, null],
+    ['envelope:read writing envelopes', { claims: { ...claims, scope: 'envelope:read' } }, 'ScopeInsufficient'],
+    ['envelope:write writing envelopes', { claims: { ...claims, scope: 'envelope:write' } }, null],
+    ['template:write writing envelopes', { claims: { ...claims, scope: 'template:write' } }, 'ScopeInsufficient'],
+    ['api:read outside the vocabulary', { claims: { ...claims, scope: 'api:read' }, need: undefined }, 'ScopeInsufficient'],
+    ['api outside the vocabulary', { need: undefined }, null],
   ] as const)('%s', (_what, over, code) => {
-    const facts = { claims, grant, user, roles: [allow], method: 'POST', ...over } as Parameters<typeof judgeOAuthToken>[0];
+    const facts = { claims, grant, user, roles: [allow], need: { family: 'envelope', access: 'write' }, ...over } as Parameters<typeof judgeOAuthToken>[0];
     expect(judgeOAuthToken(facts)?.code ?? null).toBe(code);
   });
 });
 
 describe('scopeAllows', () => {
+  const read = { family: 'template', access: 'read' } as const;
+  const write = { family: 'template', access: 'write' } as const;
   it.each([
-    ['api', 'POST', true],
-    ['api', 'GET', true],
-    ['api:read', 'GET', true],
-    ['api:read', 'head', true],
-    ['api:read', 'POST', false],
-    ['api:read', 'DELETE', false],
-    ['', 'GET', false],
-    ['other', 'GET', false],
-  ])('%s may %s: %s', (scope, method, allowed) => {
-    expect(scopeAllows(scope, method)).toBe(allowed);
+    ['api', write, true],
+    ['api', read, true],
+    ['api', undefined, true],
+    ['api:read', read, true],
+    ['api:read', write, false],
+    ['api:read', 'any-token', true],
+    ['api:read template:write', write, true],
+    ['template:read envelope:write', write, false],
+    ['template:read envelope:write', read, true],
+    ['', read, false],
+    ['', 'any-token', true],
+    ['other', read, false],
+  ] as const)('%s may %o: %s', (scope, need, allowed) => {
+    expect(scopeAllows(scope, need)).toBe(allowed);
   });
 });

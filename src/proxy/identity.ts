@@ -1,7 +1,7 @@
 // proxy/: X-Gatehouse-Identity — a short-lived HS256 JWT (RFC 7519) that tells the upstream who
 // the verified caller is (user, organization, login, credential kind and id) and what the call
-// may do (`scope`: `api:read` = GET and HEAD only), so an upstream can hold a read-only caller to
-// reads itself. The upstream verifies it with the shared key; the credential itself never leaves
+// may do (`perms`: its effective permissions in the vocabulary of permissions/; `scope`: `api:read`
+// when that is reads only), so an upstream can hold a restricted caller to them itself. The upstream verifies it with the shared key; the credential itself never leaves
 // the gateway.
 // /!\ Hot path: the key is imported once (jsonwebtoken re-parses a string secret on every call,
 // ~60× slower), and a principal's signed identity is reused for half its lifetime.
@@ -9,6 +9,7 @@ import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { LRUCache } from 'lru-cache';
 import type { ApiScope, Principal } from '../credentials/principal.js';
+import { permissionNames, type Grants } from '../permissions/vocabulary.js';
 
 export const IDENTITY_HEADER = 'x-gatehouse-identity';
 
@@ -25,8 +26,14 @@ export interface IdentityClaims {
   login: string;
   kind: Principal['authKind'];
   tid: string;
-  /** The call's effective scope: `api:read` = GET and HEAD only (an OAuth token granted no more), `api` = the user's API permission. */
+  /** In short: `api:read` = reads only (an OAuth token or a restricted token granted no more), `api` = it may write. */
   scope: ApiScope;
+  /**
+   * The credential's effective permissions, space-separated in the permission vocabulary
+   * (`envelope:write template:read`; every family for an unrestricted token), so an upstream can
+   * check again (issue 20).
+   */
+  perms: string;
 }
 
 const importedKeys = new Map<string, KeyObject>();
@@ -39,6 +46,17 @@ function secretKey(secret: string): KeyObject {
   return key;
 }
 
+const permsByGrants = new WeakMap<Grants, string>();
+/** The grants as the `perms` claim, kept per grants object (one per cached token record or scope). */
+function permsOf(g: Grants): string {
+  let perms = permsByGrants.get(g);
+  if (perms === undefined) {
+    perms = permissionNames(g).join(' ');
+    permsByGrants.set(g, perms);
+  }
+  return perms;
+}
+
 export function identitySigner(opts: IdentityOptions) {
   const key = secretKey(opts.secret);
   // Upstreams always get at least half of the lifetime to verify it. Judged on the wall clock the
@@ -46,11 +64,12 @@ export function identitySigner(opts: IdentityOptions) {
   const reuseSeconds = opts.ttlSeconds / 2;
   const signed = new LRUCache<string, { token: string; reuseUntil: number }>({ max: 10_000 });
   return (p: Principal): string => {
-    const cacheKey = `${p.authKind}|${p.scope}|${p.tokenId}|${p.userId}|${p.organizationId}|${p.loginName}`;
+    const perms = permsOf(p.grants);
+    const cacheKey = `${p.authKind}|${perms}|${p.tokenId}|${p.userId}|${p.organizationId}|${p.loginName}`;
     const nowSeconds = Date.now() / 1000;
     const hit = signed.get(cacheKey);
     if (hit && nowSeconds < hit.reuseUntil && nowSeconds >= hit.reuseUntil - reuseSeconds) return hit.token;
-    const claims: IdentityClaims = { sub: p.userId, org: p.organizationId, login: p.loginName, kind: p.authKind, tid: p.tokenId, scope: p.scope };
+    const claims: IdentityClaims = { sub: p.userId, org: p.organizationId, login: p.loginName, kind: p.authKind, tid: p.tokenId, scope: p.scope, perms };
     const token = jwt.sign(claims, key, { algorithm: 'HS256', expiresIn: opts.ttlSeconds, issuer: opts.issuer, audience: opts.audience });
     signed.set(cacheKey, { token, reuseUntil: nowSeconds + reuseSeconds });
     return token;

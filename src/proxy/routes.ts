@@ -4,6 +4,8 @@
 // exist is the upstream's business. Works on an already normalized path.
 // /!\ Hot path.
 import type { UpstreamName } from '../config/schema.js';
+import { restNeed } from '../permissions/rest-map.js';
+import type { Need } from '../permissions/vocabulary.js';
 
 export const MIN_VERSION = 1;
 export const MAX_VERSION = 6;
@@ -23,7 +25,9 @@ export const DOCUMENTED_RESOURCES = [
   'file',
   'license',
   'organization',
+  'recipient',
   'sspfile',
+  'system',
   'team',
   'template',
   'user',
@@ -45,6 +49,8 @@ export interface RestRoute {
   path: string;
   /** `GET /Api/v{N}/version`: needs no credential. */
   isPublic: boolean;
+  /** What the call needs in the permission vocabulary (permissions/rest-map.ts); undefined = outside it. */
+  need: Need | undefined;
 }
 
 export type RouteTable = (method: string, normalizedPath: string) => RestRoute | undefined;
@@ -79,6 +85,6 @@ export function createRouteTable(routes: Record<string, UpstreamName>, defaultUp
     const target = targets.get(lower) ?? other;
     const rest = m[3]!;
     const isPublic = lower === PUBLIC_RESOURCE && rest === '' && (method === 'GET' || method === 'HEAD');
-    return { version, resource: target.resource, upstream: target.upstream, path: `/Api/v${version}/${segment}${rest}`, isPublic };
+    return { version, resource: target.resource, upstream: target.upstream, path: `/Api/v${version}/${segment}${rest}`, isPublic, need: restNeed(method, lower, rest) };
   };
 }

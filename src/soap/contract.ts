@@ -5,6 +5,8 @@
 // "wrapped", as .NET ASMX services publish it: operation → input message → one part → a schema
 // element whose sequence is the parameter list. Parsed with saxes (namespace-aware, no DTD).
 import { SaxesParser, type SaxesTagNS } from 'saxes';
+import { soapOperationNeed } from '../permissions/soap-map.js';
+import type { Need } from '../permissions/vocabulary.js';
 
 const WSDL_NS = 'http://schemas.xmlsoap.org/wsdl/';
 const XSD_NS = 'http://www.w3.org/2001/XMLSchema';
@@ -27,6 +29,8 @@ export interface OperationContract {
   credentialParameter: CredentialParameter | undefined;
   /** SOAPAction per binding version, as the WSDL declares it. */
   soapActions: { '1.1'?: string; '1.2'?: string };
+  /** What a call of it needs in the permission vocabulary (permissions/soap-map.ts); undefined = outside it. */
+  need: Need | undefined;
   /** The output element (`<Op>Response`) and its string result (`<Op>Result`): where a refusal is answered. */
   responseElement: string;
   resultElement: string;
@@ -118,7 +122,7 @@ export function readContract(wsdl: string): ServiceContract {
     const credentialParameter = CREDENTIAL_PARAMETERS.find((p) => p === first);
     const responseElement = messages.get(outputs.get(name) ?? '') || `${name}Response`;
     const resultElement = elements.get(responseElement)?.[0] || `${name}Result`;
-    operations.set(name, { name, parameters, credentialParameter, soapActions: actions.get(name) ?? {}, responseElement, resultElement });
+    operations.set(name, { name, parameters, credentialParameter, need: soapOperationNeed(name), soapActions: actions.get(name) ?? {}, responseElement, resultElement });
   }
   if (operations.size === 0) throw new WsdlUnreadable('the WSDL declares no operation');
   return { namespace, operations };

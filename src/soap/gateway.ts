@@ -14,6 +14,7 @@ import type { Logger } from '../observability/logger.js';
 import { CredentialConflict, CredentialMalformed, CredentialMissing, GatehouseError, InternalError, OrgTokenLoginMissing } from '../outcomes/errors.js';
 import type { AuthenticateCall, PresentedCall } from '../pipeline/authenticate-call.js';
 import type { Forwarder } from '../proxy/forward.js';
+import type { Need } from '../permissions/vocabulary.js';
 import { looksLikeJwt } from '../tokens/access-token-format.js';
 import { TOKEN_PREFIXES } from '../tokens/token-format.js';
 import { sendApiResultRefusal } from './api-result.js';
@@ -83,23 +84,23 @@ export function refusedBeforeBody(req: IncomingMessage): boolean {
  * refusals that belong to the SOAP carriers (a digest password, a malformed authorization element,
  * an organization token where the deployment does not take them, a login name missing).
  */
-export function presentedCall(cred: FoundCredential, allowOrgTokens: boolean): PresentedCall {
+export function presentedCall(cred: FoundCredential, allowOrgTokens: boolean, need: Need | undefined): PresentedCall {
   const secret = secretOf(cred);
   const hint = secret || undefined;
   const version = 'soap';
-  if (cred.unsupportedPasswordType) return { kind: 'api-token', token: new PasswordDigestUnsupported(), loginName: undefined, hint, version };
-  if (cred.malformed) return { kind: 'none', token: new CredentialMalformed('The credential parameter is not a well-formed <authorization> element.'), hint, version };
+  if (cred.unsupportedPasswordType) return { kind: 'api-token', token: new PasswordDigestUnsupported(), loginName: undefined, hint, version, need };
+  if (cred.malformed) return { kind: 'none', token: new CredentialMalformed('The credential parameter is not a well-formed <authorization> element.'), hint, version, need };
   // Organization token (deprecated): refused on SOAP unless the deployment allows it
   if (cred.organizationKey || secret.startsWith(TOKEN_PREFIXES.organization)) {
-    if (!allowOrgTokens) return { kind: 'org-token', token: new OrgTokenNotAllowed(), hint, version };
+    if (!allowOrgTokens) return { kind: 'org-token', token: new OrgTokenNotAllowed(), hint, version, need };
     const loginName = cred.userLoginName?.trim();
-    return { kind: 'org-token', token: loginName ? { carrier: 'organizationKey', secret, loginName } : new OrgTokenLoginMissing(), hint, version };
+    return { kind: 'org-token', token: loginName ? { carrier: 'organizationKey', secret, loginName } : new OrgTokenLoginMissing(), hint, version, need };
   }
-  if (cred.apiToken === undefined) return { kind: 'none', token: new CredentialMissing(), hint, version };
+  if (cred.apiToken === undefined) return { kind: 'none', token: new CredentialMissing(), hint, version, need };
   // An OAuth access token in the token element: the same edge check as REST (SOAP calls are POSTs)
-  if (looksLikeJwt(cred.apiToken)) return { kind: 'oauth', token: cred.apiToken, hint, version };
+  if (looksLikeJwt(cred.apiToken)) return { kind: 'oauth', token: cred.apiToken, hint, version, need };
   // WS-Security: the Username must name the token's user (none named is a mismatch)
-  return { kind: 'api-token', token: cred.apiToken, loginName: cred.carrier === 'ws-security' ? (cred.userLoginName ?? '') : undefined, hint, version };
+  return { kind: 'api-token', token: cred.apiToken, loginName: cred.carrier === 'ws-security' ? (cred.userLoginName ?? '') : undefined, hint, version, need };
 }
 
 export function soapGateway(deps: SoapGatewayDeps) {
@@ -170,7 +171,7 @@ export function soapGateway(deps: SoapGatewayDeps) {
     let identity: string | undefined;
     if (called.credentialParameter) {
       if (!cred) return refuse(new CredentialMissing());
-      const authenticated = await deps.authenticate(req, res, ctx, presentedCall(cred, deps.allowOrgTokens));
+      const authenticated = await deps.authenticate(req, res, ctx, presentedCall(cred, deps.allowOrgTokens, called.need));
       if (authenticated instanceof GatehouseError) return refuse(authenticated);
       identity = authenticated;
     }

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { hashToken, mintToken, tokenHint, checkTokenShape } from '../tokens/token-format.js';
+import { checkRestrictions, type RestrictionsInput, type TokenRestrictions } from '../permissions/restrictions.js';
 import { cacheKeys } from './change-keys.js';
 import { conflict, invalid, notFound } from './errors.js';
 import { revokeGrantsWhere } from './grant-revocation.js';
@@ -31,6 +32,8 @@ export interface ApiTokenView {
   createdAt: string;
   lastUsedAt: string | null;
   lastUsedIp: string | null;
+  /** What the token is restricted to (issue 20); null = everything its user may do. */
+  restrictions: TokenRestrictions | null;
 }
 
 export interface LegacyTokenRow {
@@ -182,17 +185,37 @@ export class AdminStore {
   // --- user API tokens -------------------------------------------------------------------------
 
   /** Creates a token and returns its secret: the only time it exists outside the caller's hands. */
-  async createApiToken(who: Actor, login: string, name: string, opts: { enabled?: boolean; expiresAt?: string | null } = {}) {
+  async createApiToken(who: Actor, login: string, name: string, opts: { enabled?: boolean; expiresAt?: string | null; restrictions?: RestrictionsInput | null } = {}) {
     const clean = checkName(name, 'token name');
     const expiresAt = opts.expiresAt ?? null;
     if (expiresAt !== null && Number.isNaN(Date.parse(expiresAt))) throw invalid(`expiry "${expiresAt}" is not a date`);
+    const restrictions = checkedRestrictions(opts.restrictions);
     const secret = mintToken('user');
     const view = await this.writes.run(who, async (w) => {
       const user = await userByLogin(w.trx, login);
       await checkTokenLifetime(w.trx, user.organization_id, expiresAt);
-      return this.insertToken(w, user, clean, secret, 'minted', opts.enabled ?? false, expiresAt && new Date(expiresAt).toISOString());
+      return this.insertToken(w, user, clean, secret, 'minted', opts.enabled ?? false, expiresAt && new Date(expiresAt).toISOString(), restrictions);
     });
     return { token: view, secret };
+  }
+
+  /**
+   * Sets what a token is restricted to, replacing what it was (null: unrestricted). Audited with
+   * the old and the new restrictions; every instance refuses by the new ones within the usual
+   * propagation bound (the cached record is evicted, under each of its secrets).
+   */
+  async restrictApiToken(who: Actor, id: string, input: RestrictionsInput | null): Promise<ApiTokenView> {
+    const restrictions = checkedRestrictions(input);
+    return this.writes.run(who, async (w) => {
+      const token = await apiTokenById(w.trx, id);
+      const stored = restrictions ? JSON.stringify(restrictions) : null;
+      await w.trx.updateTable('api_tokens').set({ restrictions: stored }).where('id', '=', id).execute();
+      const user = await w.trx.selectFrom('users').select(['login_name', 'organization_id']).where('id', '=', token.user_id).executeTakeFirstOrThrow();
+      await w.changed(...(await tokenCacheKeys(w, token)));
+      const before = token.restrictions ? (JSON.parse(token.restrictions) as TokenRestrictions) : null;
+      await w.audit({ action: 'token.restrict', targetKind: 'api_token', targetId: id, organizationId: user.organization_id, detail: { from: before, to: restrictions } });
+      return toView({ ...token, restrictions: stored }, user.login_name);
+    });
   }
 
   private async insertToken(
@@ -203,17 +226,18 @@ export class AdminStore {
     origin: 'minted' | 'legacy',
     enabled: boolean,
     expiresAt: string | null,
+    restrictions: TokenRestrictions | null = null,
   ): Promise<ApiTokenView> {
     const dup = await w.trx.selectFrom('api_tokens').select('id').where('user_id', '=', user.id).where('name', '=', name).executeTakeFirst();
     if (dup) throw conflict(`token named "${name}" for ${user.login_name}`);
     const hash = hashToken(secret);
     const taken = await w.trx.selectFrom('api_tokens').select('id').where('token_hash', '=', hash).executeTakeFirst();
     if (taken) throw conflict('a token with this value');
-    const row = { ...newTokenRow(w, { name, hash, hint: tokenHint(secret), origin, enabled }), user_id: user.id, expires_at: expiresAt };
+    const row = { ...newTokenRow(w, { name, hash, hint: tokenHint(secret), origin, enabled }), user_id: user.id, expires_at: expiresAt, restrictions: restrictions && JSON.stringify(restrictions) };
     await w.trx.insertInto('api_tokens').values(row).execute();
     // A negative-cache entry for this hash may exist (someone tried it before it existed).
     await w.changed(cacheKeys.token(hash));
-    await w.audit({ action: origin === 'legacy' ? 'token.import' : 'token.create', targetKind: 'api_token', targetId: row.id, organizationId: user.organization_id, detail: { name, enabled } });
+    await w.audit({ action: origin === 'legacy' ? 'token.import' : 'token.create', targetKind: 'api_token', targetId: row.id, organizationId: user.organization_id, detail: restrictions ? { name, enabled, restrictions } : { name, enabled } });
     return toView(row, user.login_name);
   }
 
@@ -228,7 +252,7 @@ export class AdminStore {
       const token = await apiTokenById(w.trx, id);
       await w.trx.updateTable('api_tokens').set({ enabled: enabled ? 1 : 0 }).where('id', '=', id).execute();
       const user = await w.trx.selectFrom('users').select(['login_name', 'organization_id']).where('id', '=', token.user_id).executeTakeFirstOrThrow();
-      await w.changed(cacheKeys.token(token.token_hash));
+      await w.changed(...(await tokenCacheKeys(w, token)));
       await w.audit({ action: enabled ? 'token.enable' : 'token.disable', targetKind: 'api_token', targetId: id, organizationId: user.organization_id });
       return toView({ ...token, enabled: enabled ? 1 : 0 }, user.login_name);
     });
@@ -241,7 +265,7 @@ export class AdminStore {
       const owner = await w.trx.selectFrom('users').select('organization_id').where('id', '=', token.user_id).executeTakeFirstOrThrow();
       await checkTokenLifetime(w.trx, owner.organization_id, expiresAt);
       await w.trx.updateTable('api_tokens').set({ expires_at: expiresAt && new Date(expiresAt).toISOString() }).where('id', '=', id).execute();
-      await w.changed(cacheKeys.token(token.token_hash));
+      await w.changed(...(await tokenCacheKeys(w, token)));
       await w.audit({ action: 'token.expiry', targetKind: 'api_token', targetId: id, detail: { expiresAt } });
     });
   }
@@ -255,7 +279,7 @@ export class AdminStore {
       await w.trx.updateTable('api_tokens').set({ name: clean }).where('id', '=', id).execute();
       const user = await w.trx.selectFrom('users').select(['login_name', 'organization_id']).where('id', '=', token.user_id).executeTakeFirstOrThrow();
       // The cached token record carries its name (it is shown in the identity header's audit trail).
-      await w.changed(cacheKeys.token(token.token_hash));
+      await w.changed(...(await tokenCacheKeys(w, token)));
       await w.audit({ action: 'token.rename', targetKind: 'api_token', targetId: id, organizationId: user.organization_id, detail: { from: token.name, to: clean } });
       return toView({ ...token, name: clean }, user.login_name);
     });
@@ -264,8 +288,9 @@ export class AdminStore {
   async deleteApiToken(who: Actor, id: string): Promise<void> {
     await this.writes.run(who, async (w) => {
       const token = await apiTokenById(w.trx, id);
+      const keys = await tokenCacheKeys(w, token); // before the delete takes the earlier secrets with it
       await w.trx.deleteFrom('api_tokens').where('id', '=', id).execute();
-      await w.changed(cacheKeys.token(token.token_hash));
+      await w.changed(...keys);
       await w.audit({ action: 'token.delete', targetKind: 'api_token', targetId: id, detail: { name: token.name } });
     });
   }
@@ -320,5 +345,22 @@ function toView(
     createdAt: r.created_at,
     lastUsedAt: r.last_used_at,
     lastUsedIp: r.last_used_ip,
+    restrictions: r.restrictions ? (JSON.parse(r.restrictions) as TokenRestrictions) : null,
   };
+}
+
+/** Restrictions checked and normalized, or the 400 that says what is wrong. */
+function checkedRestrictions(input: RestrictionsInput | null | undefined): TokenRestrictions | null {
+  const checked = checkRestrictions(input);
+  if (!checked.ok) throw invalid(checked.message);
+  return checked.value;
+}
+
+/**
+ * Every key a token's record is cached under: its secret's hash, and the hash of each earlier secret
+ * of a rolled token still in its overlap — a change must reach calls made with either.
+ */
+export async function tokenCacheKeys(w: WriteContext, token: { id: string; token_hash: string }): Promise<string[]> {
+  const earlier = await w.trx.selectFrom('api_token_secrets').select('token_hash').where('token_id', '=', token.id).execute();
+  return [token.token_hash, ...earlier.map((r) => r.token_hash)].map((h) => cacheKeys.token(h));
 }

@@ -2,6 +2,7 @@
 // sense), implemented once in Kysely for SQLite and PostgreSQL.
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { LegacyOrgKeyForm } from '../tokens/token-format.js';
+import type { TokenRestrictions } from '../permissions/restrictions.js';
 import type { Database } from './tables.js';
 import type { ApiTokenRecord, Change, GrantRecord, LoginRecord, OrgApiTokenRecord, OrganizationRecord, RoleRecord, UserRecord } from './records.js';
 
@@ -39,7 +40,7 @@ export class GatewayStoreKysely implements GatewayStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   async findApiTokenByHash(hash: string): Promise<ApiTokenRecord | undefined> {
-    const cols = ['api_tokens.id', 'user_id', 'name', 'hint', 'origin', 'enabled', 'api_tokens.expires_at', 'revoked_at'] as const;
+    const cols = ['api_tokens.id', 'user_id', 'name', 'hint', 'origin', 'enabled', 'api_tokens.expires_at', 'revoked_at', 'restrictions'] as const;
     const row = await this.db.selectFrom('api_tokens').select(cols).where('token_hash', '=', hash).executeTakeFirst();
     if (row) return apiTokenRecord(row, null);
     // An earlier secret of a rolled token: the same record, with the time that secret stops.
@@ -202,7 +203,7 @@ function setLastUsed(trx: Transaction<Database>, table: 'api_tokens' | 'org_api_
 export const USAGE_IPS_KEPT = 5;
 
 function apiTokenRecord(
-  row: { id: string; user_id: string; name: string; hint: string; origin: 'minted' | 'legacy'; enabled: number; expires_at: string | null; revoked_at?: string | null },
+  row: { id: string; user_id: string; name: string; hint: string; origin: 'minted' | 'legacy'; enabled: number; expires_at: string | null; revoked_at?: string | null; restrictions?: string | null },
   secretExpiresAt: string | null,
 ): ApiTokenRecord {
   return {
@@ -215,5 +216,6 @@ function apiTokenRecord(
     expiresAt: row.expires_at,
     revoked: !!row.revoked_at,
     secretExpiresAt,
+    restrictions: row.restrictions ? (JSON.parse(row.restrictions) as TokenRestrictions) : null,
   };
 }

@@ -217,6 +217,13 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('org_api_tokens_origin').on('org_api_tokens').column('origin').execute();
       },
     },
+    // Restricted tokens (issue 20): permissions, client networks and the highest API version, as one
+    // JSON document read with the token (the edge judges them from the cached record, no extra read).
+    '0006_token_restrictions': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('api_tokens').addColumn('restrictions', 'text').execute();
+      },
+    },
   };
 }
 

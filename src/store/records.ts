@@ -1,3 +1,5 @@
+import type { TokenRestrictions } from '../permissions/restrictions.js';
+
 // The records the gateway resolves a credential into. Each is cached under its own key
 // (see change-keys.ts), so one change to a role or a flag is one eviction, not one per token.
 
@@ -14,6 +16,8 @@ export interface ApiTokenRecord {
   revoked?: boolean;
   /** Set when the hash looked up is an earlier secret of a rolled token: when that secret stops. */
   secretExpiresAt?: string | null;
+  /** What the token is restricted to (issue 20): permissions, networks, highest version; absent = everything its user may do. */
+  restrictions?: TokenRestrictions | null;
 }
 
 export interface UserRecord {

@@ -58,6 +58,8 @@ export interface ApiTokensTable {
   last_used_ip: string | null;
   /** Set when the token was revoked (0004_token_lifecycle); the record stays so the refusal can say why. */
   revoked_at?: string | null;
+  /** JSON of permissions/restrictions.ts TokenRestrictions; null = unrestricted (0006_token_restrictions). */
+  restrictions?: string | null;
   revoked_reason?: string | null;
 }
 

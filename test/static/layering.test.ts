@@ -22,8 +22,9 @@ const SRC = fileURLToPath(new URL('../../src', import.meta.url));
 const FLOORS: readonly (readonly string[])[] = [
   // Ground floor: import nothing of ours. Outcome types with stable codes; token formats (minting,
   // shape, hashing, the access-token claims); the config schema; logger, metrics, tracing, request
-  // context and the label vocabularies.
-  ['outcomes', 'tokens', 'config', 'observability'],
+  // context and the label vocabularies; the permission vocabulary with what each REST route and SOAP
+  // operation needs, and a token's restrictions (issue 20).
+  ['outcomes', 'tokens', 'config', 'observability', 'permissions'],
   // Kysely database, migrations, the read model and the write side (users, tokens, organization
   // tokens, OAuth clients and grants).
   ['store'],
