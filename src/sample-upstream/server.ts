@@ -49,6 +49,8 @@ function describeCaller(claims: IdentityClaims, req: IncomingMessage) {
     AuthKind: claims.kind,
     TokenId: claims.tid,
     Scope: claims.scope,
+    // The effective permissions (issue 20): what a platform behind the gateway would check again
+    Permissions: claims.perms,
     RequestId: req.headers['x-request-id'],
     // Names only: lets a caller check that no credential header arrived here.
     ReceivedHeaders: Object.keys(req.headers).sort(),
