@@ -21,6 +21,8 @@ const TOMBSTONE = '-';
 const MAX_PENDING = 10_000;
 /** Most keys read by one MGET. */
 const MAX_BATCH = 128;
+/** How often a Cluster command client reads the slot map again. */
+const SLOTS_REFRESH_MS = 1000;
 
 /** SET unless the key holds a tombstone: a store read that raced an invalidation cannot re-cache the old record. */
 const SET_UNLESS_TOMBSTONE = `
@@ -74,6 +76,17 @@ export function createRedisClient(cfg: Config['redis'], opts: { waitForConnectio
       // A Cluster reads one GET per key (an MGET cannot cross slots): pipelined per node, one write each.
       enableAutoPipelining: !opts.waitForConnection,
       clusterRetryStrategy: (times) => Math.min(50 * times, 1000),
+      // Fail fast here too. By default ioredis re-sends a command whose node connection closed, or
+      // that a node answered CLUSTERDOWN, every 100 ms until a replica is promoted: with a master
+      // dead, every L2 command of its slots — and, while its slots are uncovered, of every slot —
+      // waited out the failover (2–3 s) whatever commandTimeoutMs said. Requests stalled, and so
+      // did the change-feed follower (it invalidates L2 before it moves on), which kept a revoked
+      // token alive past the poll bound (test/integration/redis-cluster.test.ts).
+      // What those retries also did — refresh the slot map — a refresh every second does instead:
+      // without it, once a node's connection had ended (its node killed, or a connection that
+      // timed out on a loaded machine), the auto-pipelined commands of its slots could bounce
+      // between MOVED answers and never reach it again, and the tier stayed down.
+      ...(opts.waitForConnection ? {} : { retryDelayOnFailover: 0, retryDelayOnClusterDown: 0, slotsRefreshInterval: SLOTS_REFRESH_MS }),
       redisOptions: { ...common, username: auth.username, password: auth.password, tls: auth.tls },
     });
   }
@@ -82,6 +95,9 @@ export function createRedisClient(cfg: Config['redis'], opts: { waitForConnectio
   }
   return new Redis(cfg.url, common);
 }
+
+/** How long a Cluster waits before it sends a SUBSCRIBE that was lost again. */
+const RESUBSCRIBE_DELAY_MS = 200;
 
 /**
  * SUBSCRIBE on a subscriber connection once it is ready. A SUBSCRIBE queued while connecting puts
@@ -92,16 +108,26 @@ export function createRedisClient(cfg: Config['redis'], opts: { waitForConnectio
  * comes back subscribed to nothing (ioredis 5.9: the channels are copied from a replacement that
  * never subscribed; test/integration/redis-cluster.test.ts). So a Cluster SUBSCRIBEs again each
  * time it is ready again; on a connection already subscribed that changes nothing.
+ * A Cluster's "ready" is not its subscriber connection's either: that one (ioredis's
+ * ClusterSubscriber) connects lazily, and a SUBSCRIBE reaching it while it still handshakes is
+ * written at once, the handshake then fails, the connection ends and is replaced with only the
+ * channels it had confirmed — the SUBSCRIBE queued behind it is rejected, and the Cluster, ready
+ * all along, never says "ready" again (under load, one instance in a few came up without the
+ * eviction channel: test/integration/redis-cluster.test.ts). So a Cluster's rejected SUBSCRIBE is
+ * sent again, to the replacement, until one is confirmed; the promise resolves with the first.
  */
 export function subscribeWhenReady(subscriber: RedisClient, channel: string): Promise<unknown> {
   if (subscriber.isCluster) {
-    return new Promise((resolve, reject) => {
-      let first = true;
+    return new Promise((resolve) => {
+      let retry: NodeJS.Timeout | undefined;
       const subscribe = () => {
-        const sent = subscriber.subscribe(channel);
-        if (first) sent.then(resolve, reject);
-        else sent.catch(() => {}); // the next return tries again; the change feed covers the meantime
-        first = false;
+        clearTimeout(retry);
+        if (subscriber.status === 'end') return; // closed
+        subscriber.subscribe(channel).then(resolve, () => {
+          // Lost with a subscriber connection that ended first: again, on its replacement (the change feed covers the meantime).
+          retry = setTimeout(subscribe, RESUBSCRIBE_DELAY_MS);
+          retry.unref();
+        });
       };
       subscriber.on('ready', subscribe);
       if (subscriber.status === 'ready') subscribe();
@@ -246,6 +272,9 @@ export class RedisTier implements SharedCacheTier {
     this.probing = true;
     try {
       await this.client.ping();
+      // A Cluster node answers PING while the cluster refuses every key (a master dead and its
+      // replica not yet promoted, nodes restarted and not yet joined): up only once it serves.
+      if (this.client.isCluster && !String(await this.client.cluster('INFO')).includes('cluster_state:ok')) throw new Error('cluster state not ok');
       if (this.overflowed) {
         await this.dropAllEntries();
         this.overflowed = false;

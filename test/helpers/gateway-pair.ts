@@ -2,8 +2,12 @@
 // Cluster), for the fleet fault suites: instance `a` writes through the test's store connection,
 // instance `b` through a second connection of its own (as a second process would), so a write
 // committed through one reaches the other only through Redis or the store's change feed. Plus
-// what those suites measure with: status calls, load with failures recorded, revocation delays.
+// what those suites measure with: status calls, load with failures recorded, revocation delays,
+// and how loaded the machine was meanwhile (a bound on a delay allows for that, measured).
+// Waits end as soon as their condition holds; their limits are generous, for a machine loaded by
+// the whole test run.
 import http from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Store } from '../../src/store/index.js';
 import { TEST_ACTOR, type SeededUser } from './fixtures.js';
 import { startTestGateway, type TestGateway } from './test-gateway.js';
@@ -86,7 +90,7 @@ export async function readyz(base: string): Promise<{ redis: string; degraded: b
 }
 
 /** Calls `call` until it answers `want`, at most `ms`; resolves with how long that took. */
-export async function untilStatus(call: () => Promise<number>, want: number, ms = 5000): Promise<number> {
+export async function untilStatus(call: () => Promise<number>, want: number, ms = 20_000): Promise<number> {
   const started = performance.now();
   const end = Date.now() + ms;
   let last = -1;
@@ -96,7 +100,7 @@ export async function untilStatus(call: () => Promise<number>, want: number, ms 
   return performance.now() - started;
 }
 
-export async function until(what: string, cond: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
+export async function until(what: string, cond: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -118,23 +122,87 @@ export const fmt = (d: { n: number; p50: number; p99: number; max: number }) =>
  * `n` revocations of `user`'s token, alternating the writer: disabled through one instance's store,
  * the delay until the *other* instance refuses it is measured from the commit. Each round starts
  * with the enabled token in both instances' L1 and ends with it re-enabled and accepted by both.
+ * A revocation not refused within 20 s fails: far inside the minute a quiet pair's change feed
+ * takes, so on such a pair only the Redis channel can have carried it.
  */
 export async function measureRevocations(pair: GatewayPair, user: SeededUser, n: number): Promise<number[]> {
   const delays: number[] = [];
   for (let i = 0; i < n; i++) {
     const [writer, other] = i % 2 === 0 ? [pair.a, pair.b] : [pair.b, pair.a];
-    await untilStatus(() => status(writer.url, user.token), 200, 5000);
-    await untilStatus(() => status(other.url, user.token), 200, 5000);
+    await untilStatus(() => status(writer.url, user.token), 200);
+    await untilStatus(() => status(other.url, user.token), 200);
     await writer.store.admin.setApiTokenEnabled(TEST_ACTOR, user.tokenId, false);
     const committed = performance.now();
-    await untilStatus(() => status(other.url, user.token), 401, 5000);
+    await untilStatus(() => status(other.url, user.token), 401);
     delays.push(performance.now() - committed);
     if ((await status(writer.url, user.token)) !== 401) throw new Error('the writing instance still accepts the token it disabled');
     await writer.store.admin.setApiTokenEnabled(TEST_ACTOR, user.tokenId, true);
   }
-  await untilStatus(() => status(pair.a.url, user.token), 200, 5000);
-  await untilStatus(() => status(pair.b.url, user.token), 200, 5000);
+  await untilStatus(() => status(pair.a.url, user.token), 200);
+  await untilStatus(() => status(pair.b.url, user.token), 200);
   return delays;
+}
+
+/** What the machine's load added to a delay while something ran, measured (see `gaugeLoad`). */
+export interface Slack {
+  /** The longest event-loop stall of this process, where the gateways, their followers and the callers run. */
+  loopMs: number;
+  /** The longest change-feed read (the followers' own query) on the store. */
+  feedMs: number;
+  /** What a bound allows on top of its figure: a stall, and two feed reads (one already running when the write committed, the one that sees it). */
+  ms: number;
+}
+
+export const fmtSlack = (s: Slack) => `${s.ms.toFixed(0)} ms (event loop stalled up to ${s.loopMs.toFixed(0)} ms, change-feed read up to ${s.feedMs.toFixed(0)} ms)`;
+
+/**
+ * Measures how loaded the machine is while something runs, so that a bound on a delay can allow
+ * for a slow moment without being loosened for good: on an idle machine the slack is a few
+ * milliseconds and the bound is as tight as its figure. A delay a defect causes (a stalled
+ * follower, a lost message) shows in neither measure.
+ */
+export function gaugeLoad(store: Store): { stop(): Promise<Slack> } {
+  // (stop() may be called more than once: each answers the same measure)
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  let feedMs = 0;
+  let running = true;
+  const sampler = (async () => {
+    let cursor = await store.gateway.latestChangeId().catch(() => 0);
+    while (running) {
+      const started = performance.now();
+      try {
+        const changes = await store.gateway.changesSince(cursor);
+        if (changes.length) cursor = changes.at(-1)!.id;
+      } catch {
+        // the store unreadable: the follower fails alike, and what it bounds fails on its own
+      }
+      feedMs = Math.max(feedMs, performance.now() - started);
+      await sleep(100);
+    }
+  })();
+  let stopped: Promise<Slack> | undefined;
+  return {
+    stop: () =>
+      (stopped ??= (async () => {
+        running = false;
+        await sampler;
+        loop.disable();
+        const loopMs = loop.max / 1e6;
+        return { loopMs, feedMs, ms: loopMs + 2 * feedMs };
+      })()),
+  };
+}
+
+/** `measure` run under `gaugeLoad`: its result and the slack measured meanwhile. */
+export async function gauged<T>(store: Store, measure: () => Promise<T>): Promise<{ value: T; slack: Slack }> {
+  const gauge = gaugeLoad(store);
+  try {
+    const value = await measure();
+    return { value, slack: await gauge.stop() };
+  } finally {
+    await gauge.stop();
+  }
 }
 
 export interface Load {
@@ -176,6 +244,29 @@ export function startLoad(pair: GatewayPair, valid: SeededUser[], watchedToken: 
   return load;
 }
 
+/**
+ * Resolves with the next message on `channel` that `inst`'s Redis subscriber receives and `match`
+ * accepts — by then the instance's own listeners, registered before this one, have handled it.
+ * Call it before what causes the message.
+ */
+export function nextMessage(inst: Instance, channel: string, match: (message: string) => boolean = () => true, ms = 30_000): Promise<string> {
+  const subscriber = inst.gw.gateway.cache.subscriber;
+  if (!subscriber) throw new Error(`instance ${inst.name} has no Redis subscriber`);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      subscriber.off('message', listener);
+      reject(new Error(`no message on ${channel} reached instance ${inst.name} within ${ms} ms`));
+    }, ms);
+    const listener = (ch: string, message: string) => {
+      if (ch !== channel || !match(message)) return;
+      clearTimeout(timer);
+      subscriber.off('message', listener);
+      resolve(message);
+    };
+    subscriber.on('message', listener);
+  });
+}
+
 /** The log lines of an instance containing `what`. */
 export const logLines = (inst: Instance, what: string) => inst.gw.logs.filter((l) => l.includes(what));
 
@@ -197,6 +288,8 @@ export interface FaultRun {
   reconnectMs: number;
   /** Revocations measured across the instances of `quiet` once Redis is back: the channel alone carries them. */
   after: ReturnType<typeof summary>;
+  /** The machine's load over the whole run (`gaugeLoad`). */
+  slack: Slack;
 }
 
 /**
@@ -220,9 +313,10 @@ export async function faultUnderLoad(
     subscribed(): Promise<boolean>;
   },
 ): Promise<FaultRun> {
+  const gauge = gaugeLoad(pair.b.store);
   const load = startLoad(pair, opts.valid, opts.victim.token);
   try {
-    await sleep(300);
+    await until('the load running', () => load.ok >= 20);
     await opts.fault();
     const okAtFault = load.ok;
     await pair.a.store.admin.setApiTokenEnabled(TEST_ACTOR, opts.victim.tokenId, false);
@@ -231,16 +325,25 @@ export async function faultUnderLoad(
     const backAt = Date.now();
     const okDuring = load.ok - okAtFault;
     const instances = [...pair.both, ...opts.quiet.both];
-    await until('every instance back on Redis', async () => (await Promise.all(instances.map((i) => readyz(i.url)))).every((r) => r.redis === 'up'), 15_000);
+    await until('every instance back on Redis', async () => (await Promise.all(instances.map((i) => readyz(i.url)))).every((r) => r.redis === 'up'), 60_000).catch(explained(instances));
     const reconnectMs = Date.now() - backAt;
-    await until('every instance subscribed again', opts.subscribed, 10_000);
+    await until('every instance subscribed again', opts.subscribed, 60_000).catch(explained(instances));
     const after = summary(await measureRevocations(opts.quiet, opts.probe, 6));
     await sleep(200);
-    return { load, revokedAt, backAt, okDuring, reconnectMs, after };
+    return { load, revokedAt, backAt, okDuring, reconnectMs, after, slack: await gauge.stop() };
   } finally {
     await load.stop();
+    await gauge.stop();
   }
 }
+
+/** A failed wait's error, with what each instance says of Redis (its /readyz and its last Redis log line). */
+const explained = (instances: Instance[]) => async (e: Error) => {
+  const states = await Promise.all(
+    instances.map(async (i) => `${i.name} ${JSON.stringify(await readyz(i.url).catch((x: Error) => x.message))} ${logLines(i, 'redis').at(-1) ?? ''}`),
+  );
+  throw new Error(`${e.message}\n${states.join('\n')}`);
+};
 
 /** The victim's calls sent once its revocation was `boundMs` old and still answered 200 (there must be none). */
 export function acceptedAfter(run: FaultRun, boundMs: number) {

@@ -2,8 +2,9 @@
 // 3 replicas) and a Sentinel group (a primary, a replica, 3 Sentinels). Every process is a child of
 // the test process on loopback ports probed free below the kernel's ephemeral range (so they never
 // meet the ports other suites get from the kernel), without persistence, in a temporary directory.
-// Every wait is bounded; `stop()` kills every process and removes the directory, and an `exit`
-// hook kills what a crashed test left behind.
+// Every wait is bounded, with limits generous enough for a machine loaded by the whole test run
+// (a wait ends as soon as its condition holds); `stop()` kills every process and removes the
+// directory, and an `exit` hook kills what a crashed test left behind.
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -85,6 +86,18 @@ export async function command(port: number, ...args: (string | number)[]): Promi
   }
 }
 
+/** What the first of `processes` to answer `ask` says (the next is asked when one fails); throws `none` when none answers. */
+async function firstAnswer<T>(processes: RedisProcess[], ask: (port: number) => Promise<T>, none: string): Promise<T> {
+  for (const p of processes) {
+    try {
+      return await ask(p.port);
+    } catch {
+      // the next one
+    }
+  }
+  throw new Error(none);
+}
+
 /** INFO <section> of a node as a map. */
 async function info(port: number, section: string): Promise<Record<string, string>> {
   const text = String(await command(port, 'INFO', section));
@@ -114,7 +127,7 @@ export class RedisProcess {
       if (p.exitCode !== null) throw new Error(`redis-server on ${this.port} exited with ${p.exitCode} (see ${this.logFile})`);
       // Ours, not a server someone else started on the port meanwhile (setpriv execs: same pid).
       return (await info(this.port, 'server'))['process_id'] === String(p.pid);
-    }, 10_000, 20);
+    }, 30_000, 20);
   }
 
   /** SIGKILL: the process is gone at once, as in a crash. */
@@ -129,15 +142,76 @@ export class RedisProcess {
   }
 }
 
-/** A topology that failed to start (a probed port taken in between by someone else) is torn down and tried again on other ports. */
-async function withRetries<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+/** What every topology is: its processes, in a temporary directory of their own. */
+export interface ProcessGroup {
+  dir: string;
+  process(port: number): RedisProcess;
+  /** SIGKILL to every process at once. */
+  killAll(): Promise<void>;
+  /** Every process started again on its port (each resolves once it answers). */
+  startAll(): Promise<void>;
+  /** Kills every process and removes the directory. */
+  stop(): Promise<void>;
+}
+
+function processGroup(dir: string, processes: RedisProcess[]): ProcessGroup {
+  const group: ProcessGroup = {
+    dir,
+    process(port) {
+      const p = processes.find((x) => x.port === port);
+      if (!p) throw new Error(`no process on ${port}`);
+      return p;
+    },
+    async killAll() {
+      await Promise.all(processes.map((p) => p.kill()));
+    },
+    async startAll() {
+      await Promise.all(processes.map((p) => p.start()));
+    },
+    async stop() {
+      await group.killAll();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return group;
+}
+
+/**
+ * Brings a topology up with `boot`. One that fails to start (a probed port taken in between by
+ * someone else) is torn down and built again on other ports, up to `attempts` times.
+ */
+async function launch<T extends ProcessGroup>(build: () => Promise<T>, boot: (t: T) => Promise<void>, attempts = 3): Promise<T> {
   for (let i = 1; ; i++) {
+    const topology = await build();
     try {
-      return await start();
+      await boot(topology);
+      return topology;
     } catch (e) {
+      await topology.stop();
       if (i >= attempts) throw e;
     }
   }
+}
+
+/** A node killed for a failover: resolves once it is dead; `promoted` once its replica serves in its place. */
+export interface Failover {
+  killed: number;
+  killedAt: number;
+  promoted: Promise<{ port: number; at: number; ms: number }>;
+}
+
+/** Kills `port` and watches for `promotedPort` to report the new master (0 until then), at most `ms`. */
+async function failover(group: ProcessGroup, port: number, what: string, promotedPort: () => Promise<number>, ms: number): Promise<Failover> {
+  const killedAt = Date.now();
+  await group.process(port).kill();
+  const promoted = (async () => {
+    let to = 0;
+    await waitFor(what, async () => (to = await promotedPort()) > 0, ms, 50);
+    const at = Date.now();
+    return { port: to, at, ms: at - killedAt };
+  })();
+  promoted.catch(() => {}); // awaited by the caller; not an unhandled rejection if the test fails first
+  return { killed: port, killedAt, promoted };
 }
 
 function serverArgs(port: number, dir: string, extra: string[] = []): string[] {
@@ -164,8 +238,7 @@ export interface ClusterNodeInfo {
   slots: [number, number][];
 }
 
-export interface RedisClusterTopology {
-  dir: string;
+export interface RedisClusterTopology extends ProcessGroup {
   nodes: RedisProcess[];
   /** What a gateway's `redis.clusterNodes` takes. */
   seeds: { host: string; port: number }[];
@@ -173,14 +246,10 @@ export interface RedisClusterTopology {
   view(): Promise<ClusterNodeInfo[]>;
   /** The slot of a key and the port of the master serving it now. */
   ownerOf(key: string): Promise<{ slot: number; port: number }>;
-  process(port: number): RedisProcess;
   /** Every node running, the state ok everywhere, every slot on a live master, every replica in sync. */
   waitHealthy(ms?: number): Promise<void>;
-  /** Kills a master; resolves once its replica serves its slots and the cluster is ok again. */
-  killMasterAndAwaitFailover(port: number, ms?: number): Promise<{ newMaster: number; ms: number }>;
-  killAll(): Promise<void>;
-  startAll(): Promise<void>;
-  stop(): Promise<void>;
+  /** Kills a master (resolves once it is dead); `promoted`: its replica serves its slots and the cluster is ok again. */
+  killMaster(port: number, ms?: number): Promise<Failover>;
 }
 
 function parseClusterNodes(text: string): ClusterNodeInfo[] {
@@ -212,10 +281,19 @@ function parseClusterNodes(text: string): ClusterNodeInfo[] {
  * `cluster-replica-validity-factor 0` lets a replica take over however long it was out of touch.
  */
 export function startRedisCluster(opts: { nodeTimeoutMs?: number } = {}): Promise<RedisClusterTopology> {
-  return withRetries(() => startRedisClusterOnce(opts));
+  return launch(
+    () => buildRedisCluster(opts),
+    async (topology) => {
+      await topology.startAll();
+      await promisify(execFile)('redis-cli', ['--cluster', 'create', ...topology.seeds.map((s) => `${s.host}:${s.port}`), '--cluster-replicas', '1', '--cluster-yes'], {
+        timeout: 60_000,
+      });
+      await topology.waitHealthy();
+    },
+  );
 }
 
-async function startRedisClusterOnce(opts: { nodeTimeoutMs?: number }): Promise<RedisClusterTopology> {
+async function buildRedisCluster(opts: { nodeTimeoutMs?: number }): Promise<RedisClusterTopology> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-redis-cluster-'));
   const ports = await sparePorts(12);
   const dataPorts = ports.slice(0, 6);
@@ -234,18 +312,10 @@ async function startRedisClusterOnce(opts: { nodeTimeoutMs?: number }): Promise<
       ),
   );
   const running = () => nodes.filter((n) => n.running);
-  const view = async () => {
-    for (const n of running()) {
-      try {
-        return parseClusterNodes(String(await command(n.port, 'CLUSTER', 'NODES')));
-      } catch {
-        // try the next one
-      }
-    }
-    throw new Error('no cluster node answers');
-  };
+  const view = () => firstAnswer(running(), async (port) => parseClusterNodes(String(await command(port, 'CLUSTER', 'NODES'))), 'no cluster node answers');
+  // killAll/startAll: the nodes.conf files keep the topology, the cluster forms again by itself (empty: no persistence).
   const topology: RedisClusterTopology = {
-    dir,
+    ...processGroup(dir, nodes),
     nodes,
     seeds: dataPorts.map((port) => ({ host: HOST, port })),
     view,
@@ -255,12 +325,7 @@ async function startRedisClusterOnce(opts: { nodeTimeoutMs?: number }): Promise<
       if (!owner) throw new Error(`no live master serves slot ${slot}`);
       return { slot, port: owner.port };
     },
-    process(port) {
-      const n = nodes.find((x) => x.port === port);
-      if (!n) throw new Error(`no node on ${port}`);
-      return n;
-    },
-    async waitHealthy(ms = 20_000) {
+    async waitHealthy(ms = 60_000) {
       await waitFor('a healthy cluster', async () => {
         if (running().length !== nodes.length) return false;
         for (const n of nodes) {
@@ -276,53 +341,24 @@ async function startRedisClusterOnce(opts: { nodeTimeoutMs?: number }): Promise<
         return true;
       }, ms, 100);
     },
-    async killMasterAndAwaitFailover(port, ms = 20_000) {
-      const before = await view();
-      const master = before.find((n) => n.port === port && n.role === 'master');
+    async killMaster(port, ms = 60_000) {
+      const master = (await view()).find((n) => n.port === port && n.role === 'master');
       if (!master) throw new Error(`${port} is not a master`);
-      const started = Date.now();
-      await topology.process(port).kill();
-      let newMaster = 0;
-      await waitFor(`a replica of ${port} promoted`, async () => {
-        const now = await view();
-        const promoted = now.find((n) => n.role === 'master' && !n.failed && n.port !== port && n.slots.some(([a]) => a === master.slots[0]![0]));
-        if (!promoted) return false;
-        for (const n of running()) if (!String(await command(n.port, 'CLUSTER', 'INFO')).includes('cluster_state:ok')) return false;
-        newMaster = promoted.port;
-        return true;
-      }, ms, 50);
-      return { newMaster, ms: Date.now() - started };
-    },
-    async killAll() {
-      await Promise.all(nodes.map((n) => n.kill()));
-    },
-    async startAll() {
-      // The nodes.conf files keep the topology: the cluster forms again by itself (empty: no persistence).
-      await Promise.all(nodes.map((n) => n.start()));
-    },
-    async stop() {
-      await topology.killAll();
-      rmSync(dir, { recursive: true, force: true });
+      return failover(topology, port, `a replica of ${port} promoted`, async () => {
+        const promoted = (await view()).find((n) => n.role === 'master' && !n.failed && n.port !== port && n.slots.some(([a]) => a === master.slots[0]![0]));
+        if (!promoted) return 0;
+        for (const n of running()) if (!String(await command(n.port, 'CLUSTER', 'INFO')).includes('cluster_state:ok')) return 0;
+        return promoted.port;
+      }, ms);
     },
   };
-  try {
-    await Promise.all(nodes.map((n) => n.start()));
-    await promisify(execFile)('redis-cli', ['--cluster', 'create', ...dataPorts.map((p) => `${HOST}:${p}`), '--cluster-replicas', '1', '--cluster-yes'], {
-      timeout: 20_000,
-    });
-    await topology.waitHealthy();
-  } catch (e) {
-    await topology.stop();
-    throw e;
-  }
   return topology;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Sentinel
 
-export interface RedisSentinelTopology {
-  dir: string;
+export interface RedisSentinelTopology extends ProcessGroup {
   name: string;
   /** The two data nodes (the first started as the primary). */
   servers: RedisProcess[];
@@ -331,19 +367,15 @@ export interface RedisSentinelTopology {
   sentinels: { host: string; port: number }[];
   /** The primary's port, as the Sentinels report it. */
   primary(): Promise<number>;
-  process(port: number): RedisProcess;
   /**
    * The Sentinels agree on a running primary that says it is one, and know each other.
    * `replica`: also a replica in sync with it, known to the Sentinels (a failover can happen).
    */
   waitHealthy(opts?: { replica?: boolean; ms?: number }): Promise<void>;
-  /** Kills the primary; resolves once the Sentinels have promoted the replica. */
-  killPrimaryAndAwaitFailover(ms?: number): Promise<{ oldPrimary: number; newPrimary: number; ms: number }>;
+  /** Kills the primary (resolves once it is dead); `promoted`: the Sentinels have promoted the replica. */
+  killPrimary(ms?: number): Promise<Failover>;
   /** Starts a stopped data node as a replica of the current primary (what an operator does after a failover). */
   rejoinAsReplica(port: number): Promise<void>;
-  killAll(): Promise<void>;
-  startAll(): Promise<void>;
-  stop(): Promise<void>;
 }
 
 /**
@@ -351,10 +383,17 @@ export interface RedisSentinelTopology {
  * 2–3 s). The data nodes run from config files the Sentinels rewrite, so roles survive a restart.
  */
 export function startRedisSentinel(opts: { name?: string; downAfterMs?: number } = {}): Promise<RedisSentinelTopology> {
-  return withRetries(() => startRedisSentinelOnce(opts));
+  return launch(
+    () => buildRedisSentinel(opts),
+    async (topology) => {
+      for (const s of topology.servers) await s.start();
+      await Promise.all(topology.sentinelProcesses.map((s) => s.start()));
+      await topology.waitHealthy();
+    },
+  );
 }
 
-async function startRedisSentinelOnce(opts: { name?: string; downAfterMs?: number }): Promise<RedisSentinelTopology> {
+async function buildRedisSentinel(opts: { name?: string; downAfterMs?: number }): Promise<RedisSentinelTopology> {
   const name = opts.name ?? 'gatehouse';
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-redis-sentinel-'));
   const [p1, p2, ...sPorts] = await sparePorts(5);
@@ -385,30 +424,16 @@ async function startRedisSentinelOnce(opts: { name?: string; downAfterMs?: numbe
   });
   const all = [...servers, ...sentinelProcesses];
   const liveSentinels = () => sentinelProcesses.filter((s) => s.running);
-  const primary = async () => {
-    for (const s of liveSentinels()) {
-      try {
-        const [, port] = (await command(s.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)) as [string, string];
-        return Number(port);
-      } catch {
-        // next
-      }
-    }
-    throw new Error('no Sentinel answers');
-  };
+  const primary = () =>
+    firstAnswer(liveSentinels(), async (port) => Number(((await command(port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)) as [string, string])[1]), 'no Sentinel answers');
   const topology: RedisSentinelTopology = {
-    dir,
+    ...processGroup(dir, all),
     name,
     servers,
     sentinelProcesses,
     sentinels: sPorts.map((port) => ({ host: HOST, port })),
     primary,
-    process(port) {
-      const n = all.find((x) => x.port === port);
-      if (!n) throw new Error(`no process on ${port}`);
-      return n;
-    },
-    async waitHealthy({ replica = true, ms = 20_000 } = {}) {
+    async waitHealthy({ replica = true, ms = 60_000 } = {}) {
       await waitFor('a healthy Sentinel group', async () => {
         if (liveSentinels().length !== sentinelProcesses.length) return false;
         const seen = new Set<number>();
@@ -438,43 +463,18 @@ async function startRedisSentinelOnce(opts: { name?: string; downAfterMs?: numbe
         return true;
       }, ms, 100);
     },
-    async killPrimaryAndAwaitFailover(ms = 20_000) {
+    // A failed attempt (split vote) is retried after 2 × failover-timeout: `ms` leaves room for that.
+    async killPrimary(ms = 60_000) {
       const oldPrimary = await primary();
-      const started = Date.now();
-      await topology.process(oldPrimary).kill();
-      let newPrimary = 0;
-      await waitFor('the Sentinels to promote the replica', async () => {
+      return failover(topology, oldPrimary, 'the Sentinels to promote the replica', async () => {
         const p = await primary();
-        if (p === oldPrimary) return false;
-        if ((await info(p, 'replication'))['role'] !== 'master') return false;
-        newPrimary = p;
-        return true;
-      }, ms, 50);
-      return { oldPrimary, newPrimary, ms: Date.now() - started };
+        return p !== oldPrimary && (await info(p, 'replication'))['role'] === 'master' ? p : 0;
+      }, ms);
     },
     async rejoinAsReplica(port) {
       dataConf(port, await primary());
       await topology.process(port).start();
     },
-    async killAll() {
-      await Promise.all(all.map((n) => n.kill()));
-    },
-    async startAll() {
-      await Promise.all(all.map((n) => n.start()));
-    },
-    async stop() {
-      await topology.killAll();
-      rmSync(dir, { recursive: true, force: true });
-    },
   };
-  try {
-    await servers[0]!.start();
-    await servers[1]!.start();
-    await Promise.all(sentinelProcesses.map((s) => s.start()));
-    await topology.waitHealthy();
-  } catch (e) {
-    await topology.stop();
-    throw e;
-  }
   return topology;
 }
