@@ -1,21 +1,12 @@
 // oauth/: checks an authorization request (RFC 6749 §4.1.1, RFC 7636). A bad client or redirect
 // URI is shown to the user, never redirected to (§4.1.2.1); anything else goes back to the client
 // as `error` on its redirect URI, with `state`. PKCE: S256 only, required for public clients.
+// Scopes: the permission vocabulary's (scopes.ts), kept in their one form.
+import { OAUTH_SCOPES } from '../permissions/vocabulary.js';
 import type { OAuthClientsTable } from '../store/tables.js';
 import type { OAuthStore } from '../store/oauth-store.js';
+import { DEFAULT_SCOPE, normalizeScope } from './scopes.js';
 
-export const SCOPES: Record<string, string> = {
-  api: 'Use the e-signature API as you: everything your account may do.',
-  'api:read': 'Read through the e-signature API as you (GET requests only): envelopes, templates, files.',
-};
-export const DEFAULT_SCOPE = 'api:read';
-/** What a scope includes besides itself: `api` (everything) includes `api:read` (GET and HEAD). */
-const INCLUDES: ReadonlyMap<string, readonly string[]> = new Map([['api', ['api:read']]]);
-
-/** Whether `granted` (a space-separated scope) includes `asked`, directly or through a wider scope. */
-export function scopeIncludes(granted: string, asked: string): boolean {
-  return granted.split(' ').some((g) => g === asked || INCLUDES.get(g)?.includes(asked) === true);
-}
 const CHALLENGE = /^[A-Za-z0-9_-]{43}$/; // base64url of a SHA-256 digest
 const STATE_MAX = 500;
 
@@ -61,8 +52,8 @@ export async function checkAuthorizeRequest(query: Record<string, unknown>, stor
   if (client.enabled !== 1) return fail('unauthorized_client', 'This application has been disabled.');
   if (state !== undefined && state.length > STATE_MAX) return fail('invalid_request', 'state is too long.');
   if (one(query.response_type) !== 'code') return fail('unsupported_response_type', 'Only response_type=code is supported.');
-  const scope = (one(query.scope) ?? DEFAULT_SCOPE).split(' ').filter(Boolean);
-  if (scope.length === 0 || scope.some((s) => !(s in SCOPES))) return fail('invalid_scope', `Known scopes: ${Object.keys(SCOPES).join(', ')}.`);
+  const scope = normalizeScope(one(query.scope) ?? DEFAULT_SCOPE);
+  if (scope === undefined) return fail('invalid_scope', `Known scopes: ${OAUTH_SCOPES.join(', ')}.`);
   const challenge = one(query.code_challenge);
   const method = one(query.code_challenge_method);
   if (challenge === undefined) {
@@ -72,5 +63,5 @@ export async function checkAuthorizeRequest(query: Record<string, unknown>, stor
     if (method !== 'S256') return fail('invalid_request', 'Only code_challenge_method=S256 is accepted (plain is refused).');
     if (!CHALLENGE.test(challenge)) return fail('invalid_request', 'code_challenge must be the base64url SHA-256 of the verifier (43 characters).');
   }
-  return { ok: true, request: { client, redirectUri: target, scope: [...new Set(scope)].sort().join(' '), state, codeChallenge: challenge ?? null } };
+  return { ok: true, request: { client, redirectUri: target, scope, state, codeChallenge: challenge ?? null } };
 }

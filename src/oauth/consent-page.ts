@@ -1,8 +1,10 @@
 // oauth/: the server-rendered pages of the authorization step — sign-in, consent, and the error a
 // user sees when the application cannot be trusted. Small HTML, everything escaped, no script;
 // the CSP lets the form post here and the answer redirect only to the client's redirect URI.
+// The consent page says what the app asks for in the permission vocabulary's words (permissions/):
+// the whole in one line, then each family with its access and what it covers.
+import { describeScope, FAMILIES, FAMILY_WORDS, grantsOfScope, type Access } from '../permissions/vocabulary.js';
 import type { AuthorizeRequest } from './authorize-request.js';
-import { SCOPES } from './authorize-request.js';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
@@ -50,20 +52,35 @@ export function requestFields(r: AuthorizeRequest): Record<string, string | unde
   };
 }
 
+const ACCESS_WORDS: Readonly<Record<Access, string>> = { read: 'read only', write: 'read and write' };
+
+/** What a scope lets the app do, in words: "Read envelopes", then each family it reaches and what that covers. */
+function scopeInWords(scope: string): string {
+  const grants = grantsOfScope(scope);
+  const everything = scope.split(' ').includes('api');
+  const families = FAMILIES.flatMap((f) => {
+    const access = grants[f];
+    if (!access) return [];
+    const w = FAMILY_WORDS[f];
+    return [`<li><strong>${esc(w.label)}</strong> (${ACCESS_WORDS[access]}) — <span class="muted">${esc(w.covers)}</span></li>`];
+  });
+  // `api` reaches beyond the families too: every call the user's account may make.
+  const summary = everything ? `${describeScope(scope)} your account may do through the e-signature API` : describeScope(scope);
+  return `<p class="scope-summary"><strong>${esc(summary)}</strong></p>
+<ul class="scopes">${families.join('')}</ul>
+<p class="muted">Scope: <code>${esc(scope)}</code>. It acts as you, and never with more than your account may do.</p>`;
+}
+
 export function consentPage(r: AuthorizeRequest, loginName: string, csrfToken: string): string {
   const c = r.client;
   const logo = c.logo_url ? `<img class="app-logo" src="${esc(c.logo_url)}" alt="" width="48" height="48">` : '';
-  const scopes = r.scope
-    .split(' ')
-    .map((s) => `<li><strong>${esc(s)}</strong>: ${esc(SCOPES[s] ?? s)}</li>`)
-    .join('');
   return shell(
     `Authorize ${c.name}`,
     `<section aria-labelledby="consent-title">${logo}
 <h1 id="consent-title">Authorize ${esc(c.name)}</h1>
 ${c.description ? `<p class="app-description">${esc(c.description)}</p>` : ''}
 <p>Signed in as <strong>${esc(loginName)}</strong>. <strong>${esc(c.name)}</strong> asks to:</p>
-<ul class="scopes">${scopes}</ul>
+${scopeInWords(r.scope)}
 <p class="muted">You can revoke its access at any time under <a href="/settings">API Tokens and Apps</a>.</p>
 <form method="post" action="/settings/authorize">${hidden({ ...requestFields(r), csrf_token: csrfToken })}
 <button type="submit" class="primary" name="decision" value="allow">Allow</button>

@@ -2,7 +2,7 @@
 // that verify access tokens (RFC 7517 JWKS). Public, cacheable for five minutes, and readable from
 // any origin (CORS `*`, cors.ts): browser-based clients discover the server and its keys themselves.
 import express, { type Router } from 'express';
-import { SCOPES } from '../authorize-request.js';
+import { OAUTH_SCOPES } from '../../permissions/vocabulary.js';
 import type { SigningKeys } from '../keys.js';
 import { publicCors } from './cors.js';
 
@@ -32,7 +32,7 @@ export function metadataEndpoints(deps: MetadataDeps): Router {
       response_types_supported: ['code'],
       grant_types_supported: ['authorization_code', 'refresh_token'],
       code_challenge_methods_supported: ['S256'],
-      scopes_supported: Object.keys(SCOPES),
+      scopes_supported: OAUTH_SCOPES,
       token_endpoint_auth_methods_supported: AUTH_METHODS,
       revocation_endpoint_auth_methods_supported: AUTH_METHODS,
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],

@@ -11,9 +11,9 @@ import type { Logger } from '../../observability/logger.js';
 import { oauthGrantsRevoked } from '../../observability/metrics.js';
 import { checkTokenShape } from '../../tokens/token-format.js';
 import { signAccessToken, type AccessTokenSettings } from '../access-token.js';
-import { scopeIncludes } from '../authorize-request.js';
 import { invalidGrant, invalidRequest, invalidScope, methodNotAllowed, unsupportedGrantType } from '../errors.js';
 import type { SigningKeys } from '../keys.js';
+import { normalizeScope, scopeIncludes } from '../scopes.js';
 import { s256, type OAuthStore } from '../../store/oauth-store.js';
 import type { AuthenticateClient } from './client-auth.js';
 import { clientCors } from './cors.js';
@@ -112,9 +112,9 @@ export function tokenEndpoint(deps: TokenEndpointDeps): Router {
     if (Date.parse(token.expires_at) <= Date.now()) throw invalidGrant('The refresh token has expired.');
     let scope = token.scope;
     if (body.scope !== undefined) {
-      const asked = body.scope.split(' ').filter(Boolean);
-      if (asked.length === 0 || !asked.every((s) => scopeIncludes(token.scope, s))) throw invalidScope(`A refresh can only keep or narrow the scope (${token.scope}).`);
-      scope = [...new Set(asked)].sort().join(' ');
+      const asked = normalizeScope(body.scope);
+      if (asked === undefined || !scopeIncludes(token.scope, asked)) throw invalidScope(`A refresh can only keep or narrow the scope (${token.scope}).`);
+      scope = asked;
     }
     const next = await oauth.rotateRefreshToken(token.token_hash, grant.id, token.scope, deps.refreshTtlMs);
     if (next === undefined) return reused(clientId, grant.id);
