@@ -82,7 +82,7 @@ export const openApiDocument = {
         summary: 'Create an API token; it starts disabled. The response is the only one that ever carries the secret.',
         parameters: [csrf],
         requestBody: body(wire.CreateToken),
-        responses: { '201': json('Created.', wire.CreatedToken), '400': error('Invalid name or expiry.'), '409': error('The user already has a token of that name.'), ...writeErrors },
+        responses: { '201': json('Created.', wire.CreatedToken), '400': error('Invalid name, expiry or restrictions (an unknown permission, a network that is not a CIDR, a version outside 1–6).'), '409': error('The user already has a token of that name.'), ...writeErrors },
       },
     },
     '/tokens/{id}': {
@@ -96,6 +96,19 @@ export const openApiDocument = {
         summary: 'Delete a token; integrations using it stop working at once',
         parameters: [tokenId, csrf],
         responses: { '204': noBody('Deleted.'), '404': notYours, ...writeErrors },
+      },
+    },
+    '/tokens/{id}/restrictions': {
+      put: {
+        summary: 'Set what a token is restricted to, replacing its restrictions; {} lifts them all. Calls outside them are refused with 403 TokenRestricted',
+        parameters: [tokenId, csrf],
+        requestBody: body(wire.Restrictions),
+        responses: {
+          '200': json('Restricted; the token with its new restrictions and their words.', wire.Token),
+          '400': error('Invalid restrictions (an unknown permission, a network that is not a CIDR, a version outside 1–6); nothing is changed.'),
+          '404': notYours,
+          ...writeErrors,
+        },
       },
     },
     '/tokens/{id}/roll': {

@@ -4,8 +4,10 @@
 // are inferred from them — settings/routes/ builds the responses, web/page/api.ts reads them (a
 // type-only import: nothing of the server, zod included, reaches the page's bundle). A field renamed
 // here is renamed in the validation, the document and both ends' types, or does not compile.
-// Imports zod only: the page's compiler (src/web/page/tsconfig.json, no Node types) reads this file.
+// Imports zod and the permission vocabulary only (ground floor, no Node types): the page's compiler
+// (src/web/page/tsconfig.json) reads this file.
 import { z } from 'zod';
+import { OAUTH_SCOPES, PERMISSIONS } from '../permissions/vocabulary.js';
 
 /** Every schema that is a component of the OpenAPI document, by its component name. */
 export const components = z.registry<{ id: string }>();
@@ -21,8 +23,13 @@ export const PASSWORD_MAX = 256;
 export const NAME_MAX = 100;
 /** How long a rolled token's old secret keeps working (store/token-lifecycle.ts ROLL_OVERLAPS, checked where it is used). */
 export const ROLL_OVERLAP_NAMES = ['now', '1h', '24h', '7d'] as const;
-/** The OAuth scopes an app can hold (oauth/authorize-request.ts SCOPES, checked where it is used). */
-export const SCOPE_NAMES = ['api', 'api:read'] as const;
+/** The OAuth scopes an app can hold: `api`, `api:read` and each permission (permissions/vocabulary.ts). */
+export const SCOPE_NAMES = OAUTH_SCOPES;
+
+/** A token's REST API version ceiling and its networks bound (permissions/restrictions.ts API_VERSIONS, MAX_NETWORKS, checked where they are used). */
+export const API_VERSIONS = { min: 1, max: 6 } as const;
+export const MAX_NETWORKS = 50;
+const VERSION_RANGE = `must be a whole number from ${API_VERSIONS.min} to ${API_VERSIONS.max}`;
 
 const dateTime = z.iso.datetime({ offset: true });
 const tokenName = z
@@ -49,7 +56,39 @@ export const SetPassword = component(
   }),
 );
 
-export const CreateToken = component('CreateToken', z.strictObject({ name: tokenName, expiresAt: futureDate.nullable().optional() }));
+/**
+ * What a user API token is restricted to (issue 20); each part optional, absent = not restricted by
+ * it. A request sends it, a token shows it normalized (write implies read, networks as canonical CIDR).
+ */
+export const Restrictions = component(
+  'Restrictions',
+  z
+    .strictObject({
+      permissions: z
+        .array(z.enum(PERMISSIONS, { error: `unknown permission (known: ${PERMISSIONS.join(', ')})` }))
+        .max(PERMISSIONS.length * 2)
+        .optional()
+        .meta({ description: 'What it may do: `envelope:read`, `template:write`, … (write implies read). Absent: everything its user may do; empty: nothing.' }),
+      networks: z
+        .array(z.string().min(1).max(100))
+        .min(1, 'give at least one CIDR, or leave networks out to allow any address')
+        .max(MAX_NETWORKS, `at most ${MAX_NETWORKS} networks`)
+        .optional()
+        .meta({ description: 'Client networks it may be used from, IPv4 or IPv6 CIDR (`203.0.113.0/24`, `2001:db8::/32`); a bare address is one host. Absent: anywhere.' }),
+      maxVersion: z
+        .int({ error: VERSION_RANGE })
+        .min(API_VERSIONS.min, VERSION_RANGE)
+        .max(API_VERSIONS.max, VERSION_RANGE)
+        .optional()
+        .meta({ description: 'The highest REST API version it may call (SOAP is not limited by it). Absent: any.' }),
+    })
+    .meta({ description: 'What a user API token is restricted to; {} is no restriction at all.' }),
+);
+
+export const CreateToken = component(
+  'CreateToken',
+  z.strictObject({ name: tokenName, expiresAt: futureDate.nullable().optional(), restrictions: Restrictions.nullable().optional() }),
+);
 
 export const UpdateToken = component(
   'UpdateToken',
@@ -105,6 +144,8 @@ export const Token = component(
       .meta({ description: 'The last few distinct client addresses, newest first (from the batched usage records).' }),
     expiresSoon: z.boolean().meta({ description: 'Expires within 7 days: calls with it get X-Gatehouse-Token-Expires.' }),
     revoked: z.boolean().meta({ description: 'Revoked (found in public code); calls get "token revoked: found in public code".' }),
+    restrictions: Restrictions.nullable().meta({ description: 'What it is restricted to; null: everything its user may do.' }),
+    restrictionsText: z.string().meta({ description: 'The restrictions in words: "Read envelopes · from 203.0.113.0/24 · API v5 and earlier".' }),
   }),
 );
 
@@ -162,6 +203,7 @@ export const App = z.strictObject({
   description: z.string(),
   logoUrl: z.string().nullable(),
   scopes: z.array(z.enum(SCOPE_NAMES)),
+  scopeText: z.string().meta({ description: 'What the granted scope allows, in words: "Read envelopes and templates", "Everything".' }),
   firstAuthorizedAt: dateTime,
   lastUsedAt: dateTime.nullable(),
 });
@@ -175,6 +217,7 @@ export type SignIn = z.input<typeof SignIn>;
 export type SetPassword = z.input<typeof SetPassword>;
 export type CreateToken = z.input<typeof CreateToken>;
 export type UpdateToken = z.input<typeof UpdateToken>;
+export type Restrictions = z.output<typeof Restrictions>;
 export type RollToken = z.input<typeof RollToken>;
 export type CreateOrgToken = z.input<typeof CreateOrgToken>;
 export type UpdateOrgToken = z.input<typeof UpdateOrgToken>;

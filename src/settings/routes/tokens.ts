@@ -1,9 +1,10 @@
 // settings/routes: the signed-in user's API tokens — list, create (disabled, the secret in this
-// answer only), rename / enable / expiry, roll, delete. A token of another user is answered 404,
-// exactly like one that does not exist. Every write goes through the store's audited, change-feeding
+// answer only, optionally restricted), rename / enable / expiry, restrict (issue 20), roll, delete.
+// A token of another user is answered 404, exactly like one that does not exist. Every write goes through the store's audited, change-feeding
 // write side, so the gateway sees it on its next change-feed poll.
 import express, { type Response, type Router } from 'express';
 import type { Logger } from '../../observability/logger.js';
+import type { API_VERSIONS, MAX_NETWORKS } from '../../permissions/restrictions.js';
 import type { AdminStore } from '../../store/admin-store.js';
 import type { ApiTokenView } from '../../store/index.js';
 import type { RollOverlap, TokenLifecycle } from '../../store/token-lifecycle.js';
@@ -11,16 +12,22 @@ import { parseBody } from '../body.js';
 import { notFound } from '../errors.js';
 import { actorOf, sessionOf } from '../session.js';
 import { tokenJson } from '../views.js';
-import { CreateToken, RollToken, UpdateToken, type CreatedToken, type RolledToken, type Token } from '../wire.js';
+import * as wire from '../wire.js';
+import { CreateToken, Restrictions, RollToken, UpdateToken, type CreatedToken, type RolledToken, type Token } from '../wire.js';
 
 // wire.ts names the roll overlaps itself (the page's compiler cannot read the store): the same set as
 // the store's ROLL_OVERLAPS, or this does not compile.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const overlapsMatch: Same<RollToken['oldExpires'], RollOverlap> = true;
+// Likewise the restrictions' version ceiling and networks bound (permissions/restrictions.ts).
+const versionsMatch: Same<typeof wire.API_VERSIONS, typeof API_VERSIONS> = true;
+const networksMatch: Same<typeof wire.MAX_NETWORKS, typeof MAX_NETWORKS> = true;
 void overlapsMatch;
+void versionsMatch;
+void networksMatch;
 
 export interface TokenRoutesDeps {
-  tokens: Pick<AdminStore, 'listApiTokens' | 'createApiToken' | 'renameApiToken' | 'setApiTokenExpiry' | 'setApiTokenEnabled' | 'deleteApiToken'>;
+  tokens: Pick<AdminStore, 'listApiTokens' | 'createApiToken' | 'restrictApiToken' | 'renameApiToken' | 'setApiTokenExpiry' | 'setApiTokenEnabled' | 'deleteApiToken'>;
   lifecycle: Pick<TokenLifecycle, 'rollApiToken' | 'revokedOf' | 'usageIps'>;
   logger: Logger;
 }
@@ -50,7 +57,11 @@ export function tokenRoutes(deps: TokenRoutesDeps): Router {
     const body = parseBody(CreateToken, req.body);
     const s = sessionOf(res);
     // New tokens start disabled (DESIGN.md §2): the user turns one on when the integration is ready.
-    const { token, secret } = await tokens.createApiToken(actorOf(req, res), s.loginName, body.name, { enabled: false, expiresAt: body.expiresAt ?? null });
+    const { token, secret } = await tokens.createApiToken(actorOf(req, res), s.loginName, body.name, {
+      enabled: false,
+      expiresAt: body.expiresAt ?? null,
+      restrictions: body.restrictions ?? null,
+    });
     logger.info('settings token created', { userId: s.userId, tokenId: token.id });
     const created: CreatedToken = { token: tokenJson(token), secret };
     res.status(201).json(created);
@@ -64,6 +75,16 @@ export function tokenRoutes(deps: TokenRoutesDeps): Router {
     if (body.expiresAt !== undefined) await tokens.setApiTokenExpiry(who, token.id, body.expiresAt);
     if (body.enabled !== undefined && body.enabled !== token.enabled) await tokens.setApiTokenEnabled(who, token.id, body.enabled);
     res.json((await withFacts([await ownToken(res, token.id)]))[0]);
+  });
+
+  // Restrict: replaces what the token is restricted to; {} lifts every restriction. The gateway
+  // refuses by the new ones on its next change-feed poll.
+  router.put('/tokens/:id/restrictions', async (req, res) => {
+    const body = parseBody(Restrictions, req.body);
+    const token = await ownToken(res, req.params.id as string);
+    const view = await tokens.restrictApiToken(actorOf(req, res), token.id, body);
+    logger.info('settings token restricted', { userId: sessionOf(res).userId, tokenId: token.id });
+    res.json((await withFacts([view]))[0]);
   });
 
   // Roll: a new secret for the same record; the old one keeps working until the chosen time.

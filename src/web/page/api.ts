@@ -4,7 +4,7 @@
 // schemas the server validates with): a field renamed there fails to compile here.
 import type * as Wire from '../../settings/wire.js';
 import type { App, Me, OrgToken, OrgTokens, Token } from '../../settings/wire.js';
-export type { App, Me, OrgToken, OrgTokens, RollToken, Token } from '../../settings/wire.js';
+export type { App, Me, OrgToken, OrgTokens, Restrictions, RollToken, Token } from '../../settings/wire.js';
 
 export class ApiError extends Error {
   constructor(
@@ -51,7 +51,10 @@ export const api = {
   setPassword: (token: string, password: string) => call<Me>('POST', '/password', send<Wire.SetPassword>({ token, password })).then(remember),
   signOut: () => call<void>('DELETE', '/session'),
   tokens: () => call<Token[]>('GET', '/tokens'),
-  createToken: (name: string, expiresAt: string | null) => call<Wire.CreatedToken>('POST', '/tokens', send<Wire.CreateToken>({ name, expiresAt })),
+  createToken: (name: string, expiresAt: string | null, restrictions: Wire.Restrictions | null) =>
+    call<Wire.CreatedToken>('POST', '/tokens', send<Wire.CreateToken>(restrictions ? { name, expiresAt, restrictions } : { name, expiresAt })),
+  /** Replaces what a token is restricted to; {} lifts every restriction. */
+  restrictToken: (id: string, restrictions: Wire.Restrictions) => call<Token>('PUT', `/tokens/${encodeURIComponent(id)}/restrictions`, send<Wire.Restrictions>(restrictions)),
   updateToken: (id: string, patch: Wire.UpdateToken) => call<Token>('PATCH', `/tokens/${encodeURIComponent(id)}`, patch),
   rollToken: (id: string, oldExpires: Wire.RollToken['oldExpires']) => call<Wire.RolledToken>('POST', `/tokens/${encodeURIComponent(id)}/roll`, send<Wire.RollToken>({ oldExpires })),
   deleteToken: (id: string) => call<void>('DELETE', `/tokens/${encodeURIComponent(id)}`),

@@ -1,10 +1,12 @@
 // web/page: the "API Tokens and Apps" page. Plain TypeScript over the DOM, bundled by esbuild at
-// build time. Sign-in / set-password, the user's API tokens (secret shown once), the deprecated
-// organization tokens section and Apps and Connections. Every control is labelled and reachable
-// by keyboard; the layout is one column at 400 px.
+// build time. Sign-in / set-password, the user's API tokens (secret shown once; restrictions picked
+// at creation and edited later, restrictions.ts), the deprecated organization tokens section and
+// Apps and Connections. Every control is labelled and reachable by keyboard; the layout is one
+// column at 400 px.
 import './settings.css';
 import { api, ApiError, whenSessionEnds, type App, type Me, type OrgToken, type OrgTokens, type RollToken, type Token } from './api.js';
 import { formatDate, h } from './dom.js';
+import { restrictionsPicker } from './restrictions.js';
 
 const main = document.getElementById('main')!;
 const whoami = document.getElementById('whoami')!;
@@ -113,6 +115,9 @@ function tokenSection() {
   const err = errorBox('create-error');
   const nameInput = h('input', { id: 'token-name', name: 'name', required: true, maxlength: 100, autocomplete: 'off', placeholder: 'e.g. CRM integration' });
   const expiryInput = h('input', { id: 'token-expiry', name: 'expiry', type: 'date' });
+  // A fresh picker each time the form opens: "Everything", no networks, any version.
+  let picker = restrictionsPicker('create', null);
+  const pickerBox = h('div', { id: 'create-restrictions' }, picker.element);
   const form = h(
     'form',
     { id: 'create-form', class: 'card', hidden: true, 'aria-labelledby': 'create-title' },
@@ -122,6 +127,8 @@ function tokenSection() {
     h('p', { class: 'hint' }, 'Name it after the integration that will use it, so you recognise it later (1–100 characters).'),
     h('label', { for: 'token-expiry' }, 'Expires on (optional)'),
     expiryInput,
+    h('h4', {}, 'What this token may do'),
+    pickerBox,
     err,
     h(
       'div',
@@ -130,12 +137,25 @@ function tokenSection() {
       h('button', { type: 'button', onclick: () => { form.hidden = true; addButton.focus(); } }, 'Cancel'),
     ),
   );
-  const addButton = h('button', { type: 'button', class: 'primary', id: 'add-token', onclick: () => { form.hidden = false; err.hidden = true; nameInput.focus(); } }, 'Add new API Token');
+  const addButton = h('button', {
+    type: 'button',
+    class: 'primary',
+    id: 'add-token',
+    onclick: () => {
+      if (form.hidden) {
+        picker = restrictionsPicker('create', null);
+        pickerBox.replaceChildren(picker.element);
+      }
+      form.hidden = false;
+      err.hidden = true;
+      nameInput.focus();
+    },
+  }, 'Add new API Token');
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     try {
       const expiry = expiryInput.value ? new Date(`${expiryInput.value}T23:59:59`).toISOString() : null;
-      const created = await api.createToken(nameInput.value, expiry);
+      const created = await api.createToken(nameInput.value, expiry, picker.value());
       tokens = [...tokens, created.token];
       fresh = { name: created.token.name, secret: created.secret };
       form.reset();
@@ -234,6 +254,8 @@ function tokenItem(t: Token) {
       h('dd', {}, t.lastUsedAt ? `${formatDate(t.lastUsedAt, '')}${t.lastUsedIps.length ? ` from ${t.lastUsedIps.map((u) => u.ip).join(', ')}` : t.lastUsedIp ? ` from ${t.lastUsedIp}` : ''}` : 'Never'),
       h('dt', {}, 'Expires'),
       h('dd', { class: expired || t.expiresSoon ? 'error-text' : '' }, t.expiresAt ? `${formatDate(t.expiresAt, '')}${expired ? ' (expired)' : t.expiresSoon ? ' (expires within 7 days)' : ''}` : 'Never'),
+      h('dt', {}, 'May do'),
+      h('dd', { 'data-restrictions': t.restrictions ? 'restricted' : 'none' }, t.restrictionsText),
     ),
     t.revoked ? h('p', { class: 'error-text', role: 'note' }, 'Revoked: this token was found in public code. Create a new one.') : null,
     err,
@@ -241,6 +263,7 @@ function tokenItem(t: Token) {
       'div',
       { class: 'actions' },
       h('button', { type: 'button', id: `rename-${t.id}`, 'aria-label': `Rename token ${t.name}`, onclick: () => rename(t) }, 'Rename'),
+      h('button', { type: 'button', id: `restrict-${t.id}`, 'aria-label': `Edit restrictions of token ${t.name}`, onclick: () => editRestrictions(t) }, 'Edit restrictions'),
       t.revoked ? null : h('button', { type: 'button', id: `roll-${t.id}`, 'aria-label': `Roll token ${t.name}`, onclick: () => roll(t) }, 'Roll'),
       h('button', { type: 'button', id: `delete-${t.id}`, class: 'danger', 'aria-label': `Delete token ${t.name}`, onclick: () => confirmDelete(t) }, 'Delete'),
     ),
@@ -293,6 +316,24 @@ function rename(t: Token) {
     document.getElementById(`rename-${t.id}`)?.focus();
   });
   input.select();
+}
+
+// Restrictions: the creation picker again, set to what the token is restricted to now; saving
+// replaces them (the gateway follows on its next change-feed poll).
+function editRestrictions(t: Token) {
+  const picker = restrictionsPicker('edit', t.restrictions);
+  dialog(
+    `Restrictions of “${t.name}”`,
+    [h('p', { class: 'hint' }, `Now: ${t.restrictionsText}. Calls outside the restrictions are refused with 403 TokenRestricted.`), picker.element],
+    'Save restrictions',
+    'primary',
+    async (d) => {
+      const updated = await api.restrictToken(t.id, picker.value() ?? {});
+      d.close();
+      replace(updated);
+      document.getElementById(`restrict-${t.id}`)?.focus();
+    },
+  );
 }
 
 // Roll: a new secret for the same token; the old one keeps working until the chosen time.
@@ -451,7 +492,8 @@ function appsSection(apps: App[]) {
           a.logoUrl ? h('img', { src: a.logoUrl, alt: '', width: 32, height: 32, class: 'app-logo' }) : null,
           h('h3', {}, a.name),
           a.description ? h('p', { class: 'muted' }, a.description) : null,
-          h('p', {}, `Scopes: ${a.scopes.map((s) => SCOPE_TEXT[s] ?? s).join(', ')}`),
+          h('p', {}, 'May: ', h('strong', { class: 'scope-text' }, a.scopeText)),
+          h('p', { class: 'hint' }, `Scopes: ${a.scopes.map((s) => SCOPE_TEXT[s] ?? s).join(', ')}`),
           h('p', { class: 'hint' }, `First authorized ${formatDate(a.firstAuthorizedAt, '')} · last used ${formatDate(a.lastUsedAt, 'never')}`),
           h(
             'button',
