@@ -309,7 +309,7 @@ describe('SOAP', () => {
       body: `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="${SOAP11_NS}"><soap:Header><AuthorizationHeader xmlns="${TNS}"><apiToken>${token}</apiToken></AuthorizationHeader></soap:Header><soap:Body><SendEnvelope_v1 xmlns="${TNS}"><authorizationXml></authorizationXml></SendEnvelope_v1></soap:Body></soap:Envelope>`,
     });
 
-  it('takes the OAuth access token in the header element; api:read is refused (SOAP calls are POSTs); revoked → baseResult failed', async () => {
+  it('takes the OAuth access token in the header element; api:read is refused SendEnvelope_v1 (it needs envelope:write); revoked → baseResult failed', async () => {
     const c = await registerClient();
     const config = await discover(c);
     const full = await authorize(config, alice.login, 'api');
