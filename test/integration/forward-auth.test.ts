@@ -76,6 +76,20 @@ describe.runIf(TEST_DB === 'sqlite')('the forward-auth decision endpoint', () =>
       expect([res.status, res.headers['x-gatehouse-upstream']]).toEqual([200, 'template']);
     });
 
+    it("a restricted token is judged against the edge's original call: its family and access, the perms in the identity", async () => {
+      const { secret } = await env.ts.store.admin.createApiToken(TEST_ACTOR, alice.login, 'fa restricted', { enabled: true, restrictions: { permissions: ['envelope:read'] } });
+      env.secrets.push(secret);
+      const read = await ask(gw.url, P, { apiToken: secret, 'X-Forwarded-Uri': '/Api/v6/envelope/1', 'X-Forwarded-Method': 'GET' });
+      expect(read.status).toBe(200);
+      expect(claimsOf(read.headers['x-gatehouse-identity'])).toMatchObject({ perms: 'envelope:read', scope: 'api:read' });
+      const find = await ask(gw.url, P, { apiToken: secret, 'X-Forwarded-Uri': '/Api/v6/envelope/find', 'X-Forwarded-Method': 'POST' });
+      expect(find.status).toBe(200);
+      const send = await ask(gw.url, P, { apiToken: secret, 'X-Forwarded-Uri': '/Api/v6/envelope/send', 'X-Forwarded-Method': 'POST' });
+      expect([send.status, send.json.ErrorId]).toEqual([403, 'TokenRestricted']);
+      expect(JSON.parse(String(send.headers['x-gatehouse-error']))).toMatchObject({ ErrorId: 'TokenRestricted' });
+      expect(send.json.Message).toContain('envelope:write');
+    });
+
     it('a refusal: the REST error body with its status and headers, and both again as headers for nginx', async () => {
       const res = await ask(gw.url, `${P}/Api/v6/envelope/1`, { apiToken: users.disabled.token });
       expect(res.status).toBe(401);
