@@ -17,6 +17,8 @@ import { OrgTokenManagementRefused } from '../store/org-token-admin.js';
 import { registerOrgTokenCommands } from './org-token.js';
 import { registerOAuthClientCommands } from './oauth-client.js';
 import { registerLifecycleCommands } from './lifecycle.js';
+import { addRestrictionOptions, registerTokenRestrictCommand, restrictionsFromFlags, type RestrictionFlags } from './token-restrictions.js';
+import { describeRestrictions } from '../permissions/restrictions.js';
 
 const ACTOR: Actor = { actor: 'cli', source: 'cli' };
 const EXIT_USAGE = 2;
@@ -166,28 +168,34 @@ function buildProgram(print: Printer): Command {
     );
 
   const token = program.command('token').description("users' API tokens");
-  token
-    .command('create')
-    .requiredOption('--user <login>', 'login name of the token owner')
-    .requiredOption('--name <name>', 'token name (1-100 characters, unique per user)')
-    .option('--enable', 'enable it now (new tokens start disabled)')
-    .addOption(new Option('--expires <iso-date>', 'expiry, e.g. 2027-01-31T00:00:00Z'))
-    .action((o: { user: string; name: string; enable?: boolean; expires?: string }) =>
-      withStore(async (s) => {
-        const { token: t, secret } = await s.admin.createApiToken(ACTOR, o.user, o.name, { enabled: !!o.enable, expiresAt: o.expires ?? null });
-        print(
-          `token "${t.name}" created (${t.id}), ${t.enabled ? 'enabled' : 'disabled'}\n${secret}\nCopy it now: it will not be shown again.`,
-          { ...t, secret },
-        );
-      }),
-    );
+  addRestrictionOptions(
+    token
+      .command('create')
+      .requiredOption('--user <login>', 'login name of the token owner')
+      .requiredOption('--name <name>', 'token name (1-100 characters, unique per user)')
+      .option('--enable', 'enable it now (new tokens start disabled)')
+      .addOption(new Option('--expires <iso-date>', 'expiry, e.g. 2027-01-31T00:00:00Z')),
+  ).action((o: RestrictionFlags & { user: string; name: string; enable?: boolean; expires?: string }) => {
+    const restrictions = restrictionsFromFlags(o);
+    return withStore(async (s) => {
+      const { token: t, secret } = await s.admin.createApiToken(ACTOR, o.user, o.name, { enabled: !!o.enable, expiresAt: o.expires ?? null, restrictions });
+      const restricted = t.restrictions ? `; it may: ${describeRestrictions(t.restrictions)}` : '';
+      print(
+        `token "${t.name}" created (${t.id}), ${t.enabled ? 'enabled' : 'disabled'}${restricted}\n${secret}\nCopy it now: it will not be shown again.`,
+        { ...t, secret },
+      );
+    });
+  });
   token
     .command('list')
     .requiredOption('--user <login>', 'login name')
     .action((o: { user: string }) =>
       withStore(async (s) => {
         const list = await s.admin.listApiTokens(o.user);
-        const lines = list.map((t) => `${t.id}  ${t.hint}  ${t.enabled ? 'enabled ' : 'disabled'}  ${t.name}${t.expiresAt ? `  expires ${t.expiresAt}` : ''}`);
+        // The restrictions on a line of their own: in words they are too long to share one
+        const lines = list.map(
+          (t) => `${t.id}  ${t.hint}  ${t.enabled ? 'enabled ' : 'disabled'}  ${t.name}${t.expiresAt ? `  expires ${t.expiresAt}` : ''}\n    may: ${describeRestrictions(t.restrictions)}`,
+        );
         print(lines.length ? lines.join('\n') : 'no tokens', list);
       }),
     );
@@ -226,6 +234,7 @@ function buildProgram(print: Printer): Command {
   registerOrgTokenCommands(program, { print, withStore, readInput });
   registerOAuthClientCommands(program, { print, withStore });
   registerLifecycleCommands(program, { print, withStore });
+  registerTokenRestrictCommand(program, { print, withStore });
 
   return program;
 }
