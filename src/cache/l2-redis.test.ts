@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../observability/logger.js';
 import { SHARED_REDIS_URL, freePort, uniquePrefix } from '../../test/helpers/redis-server.js';
-import { createRedisClient, describeRedis, RedisTier, type RedisClient } from './l2-redis.js';
+import { createRedisClient, describeRedis, RedisTier, type RedisClient, L2_FORMAT } from './l2-redis.js';
 import { parseEvictionMessage } from './eviction-channel.js';
 
 const logs: string[] = [];
@@ -54,7 +54,7 @@ describe('RedisTier', () => {
   it('reads the look-ups of one event-loop turn with one MGET, each answered with its own record', async () => {
     await tier.set('token:b1', { value: { id: 'b1' }, at: 1 });
     await tier.set('token:b2', { value: null, at: 2 });
-    await raw.set(`${prefix}v1:token:b3`, '-'); // a tombstone reads as a miss
+    await raw.set(`${prefix}${L2_FORMAT}:token:b3`, '-'); // a tombstone reads as a miss
     const sent = vi.spyOn(client, 'sendCommand');
     try {
       const got = await Promise.all(['token:b1', 'token:b2', 'token:b3', 'token:none', 'token:b1'].map((k) => tier.get(k)));
@@ -67,8 +67,8 @@ describe('RedisTier', () => {
 
   it('stores records under a versioned key with the configured TTL', async () => {
     await tier.set('token:abc', { value: { id: 't1' }, at: 1234 });
-    expect(JSON.parse((await raw.get(`${prefix}v1:token:abc`))!)).toEqual({ value: { id: 't1' }, at: 1234 });
-    const ttl = await raw.pttl(`${prefix}v1:token:abc`);
+    expect(JSON.parse((await raw.get(`${prefix}${L2_FORMAT}:token:abc`))!)).toEqual({ value: { id: 't1' }, at: 1234 });
+    const ttl = await raw.pttl(`${prefix}${L2_FORMAT}:token:abc`);
     expect(ttl).toBeGreaterThan(55_000);
     expect(ttl).toBeLessThanOrEqual(60_000);
     expect(await tier.get('token:abc')).toEqual({ value: { id: 't1' }, at: 1234 });
@@ -77,13 +77,16 @@ describe('RedisTier', () => {
   it('caches absent records with the short negative TTL', async () => {
     await tier.set('token:none', { value: null, at: 1 });
     expect(await tier.get('token:none')).toEqual({ value: null, at: 1 });
-    expect(await raw.pttl(`${prefix}v1:token:none`)).toBeLessThanOrEqual(2_000);
+    expect(await raw.pttl(`${prefix}${L2_FORMAT}:token:none`)).toBeLessThanOrEqual(2_000);
   });
 
   it('never reads another format version, nor an unreadable value', async () => {
-    await raw.set(`${prefix}v2:token:future`, JSON.stringify({ shape: 'new' }));
+    await raw.set(`${prefix}v99:token:future`, JSON.stringify({ shape: 'new' }));
     expect(await tier.get('token:future')).toBeUndefined();
-    await raw.set(`${prefix}v1:token:garbage`, '{not json');
+    // an entry an older release wrote (v1: token records without restrictions) is never read
+    await raw.set(`${prefix}v1:token:older`, JSON.stringify({ at: Date.now(), value: { id: 't-old' } }));
+    expect(await tier.get('token:older')).toBeUndefined();
+    await raw.set(`${prefix}${L2_FORMAT}:token:garbage`, '{not json');
     expect(await tier.get('token:garbage')).toBeUndefined();
   });
 
@@ -94,7 +97,7 @@ describe('RedisTier', () => {
     // A store read that started before the write and ends after it must not put the old record back.
     await tier.set('user:u1', { value: { enabled: true }, at: 1 });
     expect(await tier.get('user:u1')).toBeUndefined();
-    expect(await raw.pttl(`${prefix}v1:user:u1`)).toBeLessThanOrEqual(1_000);
+    expect(await raw.pttl(`${prefix}${L2_FORMAT}:user:u1`)).toBeLessThanOrEqual(1_000);
   });
 
   it('answers "miss" without throwing when Redis is unreachable, and logs it once', async () => {

@@ -1,6 +1,6 @@
 // cache/: L2, the shared Redis tier (ioredis; standalone, Sentinel or Cluster). Records live under
-// `<prefix>v1:<cache key>` as JSON {at, value} with TTLs from config (absent records: a short one).
-// The `v1:` in the key is the value format's version: an instance reading a newer or older format
+// `<prefix><format>:<cache key>` (format `v2`) as JSON {at, value} with TTLs from config (absent records: a short one).
+// The format in the key is the value's version: an instance reading a newer or older format
 // never sees it, so a rolling upgrade cannot misread an entry.
 // Redis down or slower than the command timeout: every call answers "miss" at once, the state
 // change is logged once, a probe brings the tier back, and invalidations that could not be applied
@@ -13,8 +13,12 @@ import type { Logger } from '../observability/logger.js';
 import type { Cached } from './l1.js';
 import type { SharedCacheTier } from './tier.js';
 
-/** Version of the stored value format; bump it when Cached's shape changes. */
-export const L2_FORMAT = 'v1';
+/**
+ * Version of the stored value format; bump it when Cached's shape changes. v2: token records carry
+ * `restrictions` (issue 20) — an older instance would write them without, and a newer one would
+ * read a restricted token as unrestricted.
+ */
+export const L2_FORMAT = 'v2';
 /** What an invalidated key holds for `tombstoneMs`: a miss that refuses to be overwritten. */
 const TOMBSTONE = '-';
 /** Beyond this many unapplied invalidations, recovery empties this deployment's keys instead. */

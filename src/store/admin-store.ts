@@ -266,7 +266,7 @@ export class AdminStore {
       await checkTokenLifetime(w.trx, owner.organization_id, expiresAt);
       await w.trx.updateTable('api_tokens').set({ expires_at: expiresAt && new Date(expiresAt).toISOString() }).where('id', '=', id).execute();
       await w.changed(...(await tokenCacheKeys(w, token)));
-      await w.audit({ action: 'token.expiry', targetKind: 'api_token', targetId: id, detail: { expiresAt } });
+      await w.audit({ action: 'token.expiry', targetKind: 'api_token', targetId: id, organizationId: owner.organization_id, detail: { expiresAt } });
     });
   }
 
@@ -289,9 +289,10 @@ export class AdminStore {
     await this.writes.run(who, async (w) => {
       const token = await apiTokenById(w.trx, id);
       const keys = await tokenCacheKeys(w, token); // before the delete takes the earlier secrets with it
+      const owner = await w.trx.selectFrom('users').select('organization_id').where('id', '=', token.user_id).executeTakeFirstOrThrow();
       await w.trx.deleteFrom('api_tokens').where('id', '=', id).execute();
       await w.changed(...keys);
-      await w.audit({ action: 'token.delete', targetKind: 'api_token', targetId: id, detail: { name: token.name } });
+      await w.audit({ action: 'token.delete', targetKind: 'api_token', targetId: id, organizationId: owner.organization_id, detail: { name: token.name } });
     });
   }
 

@@ -35,6 +35,7 @@ import {
 import { uniquePrefix } from './redis-server.js';
 import type { Failover } from './redis-topology.js';
 import { createTestStore, TEST_DB, type TestStore } from './test-store.js';
+import { L2_FORMAT } from '../../src/cache/l2-redis.js';
 
 /** The change-feed poll of the fault pair: the bound for a revocation whose message was lost. */
 export const POLL_MS = 400;
@@ -128,7 +129,7 @@ export function describeRedisFleet(spec: FleetSpec): void {
     /** Every pair running: each instance's evictions are waited for when settling. */
     const pairs = new Set<GatewayPair>();
     const prefix = uniquePrefix(spec.tag);
-    const key = (cacheKey: string) => `${prefix}v1:${cacheKey}`;
+    const key = (cacheKey: string) => `${prefix}${L2_FORMAT}:${cacheKey}`;
     const inL2 = async (cacheKey: string) => String((await deployment.read(key(cacheKey))) ?? '').includes('"value"');
 
     async function startPair(pollMs: number): Promise<GatewayPair> {

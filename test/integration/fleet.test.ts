@@ -18,6 +18,7 @@ import { startGatewayProcess, type GatewayProcess } from '../helpers/processes.j
 import { SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-server.js';
 import { TEST_DB } from '../helpers/test-store.js';
 import { useGateway } from '../helpers/use-gateway.js';
+import { L2_FORMAT } from '../../src/cache/l2-redis.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const TRIES = 100;
@@ -116,7 +117,7 @@ describe('two gateway processes sharing Redis and the store', () => {
     const r = new Redis(SHARED_REDIS_URL);
     try {
       const bob = await seedUser(ts.store);
-      const l2Key = `${prefix}v1:token:${hashToken(bob.token)}`;
+      const l2Key = `${prefix}${L2_FORMAT}:token:${hashToken(bob.token)}`;
       // Creating the token tombstoned its key (a negative entry may have existed), and so does c's
       // follower when it reads that change: let both pass.
       await new Promise((res) => setTimeout(res, 400));

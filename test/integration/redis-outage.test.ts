@@ -9,6 +9,7 @@ import type { Store } from '../../src/store/index.js';
 import { seedOrganization, seedUser, TEST_ACTOR, type SeededUser } from '../helpers/fixtures.js';
 import { startOwnRedis, uniquePrefix, type OwnRedis } from '../helpers/redis-server.js';
 import { useGateway } from '../helpers/use-gateway.js';
+import { L2_FORMAT } from '../../src/cache/l2-redis.js';
 
 const POLL_MS = 200;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
@@ -107,7 +108,7 @@ describe('Redis outages under load', () => {
   it('Redis stopped and restarted: no valid request fails; the revoked token stays refused', async () => {
     const victim = await seedUser(ts.store, { org: valid[0]!.org });
     const raw = new Redis(own.url);
-    await until(async () => (await status(victim.token)) === 200 && (await raw.get(`${prefix}v1:token:${hashToken(victim.token)}`)) !== null);
+    await until(async () => (await status(victim.token)) === 200 && (await raw.get(`${prefix}${L2_FORMAT}:token:${hashToken(victim.token)}`)) !== null);
     raw.disconnect();
     const downBefore = lines('redis unavailable');
     const run = load(victim.token);
@@ -143,7 +144,7 @@ describe('Redis outages under load', () => {
 
   it('Redis frozen (slower than the command timeout): no valid request fails; L2 cannot resurrect the revoked token', async () => {
     const victim = await seedUser(ts.store, { org: valid[0]!.org });
-    const key = `${prefix}v1:token:${hashToken(victim.token)}`;
+    const key = `${prefix}${L2_FORMAT}:token:${hashToken(victim.token)}`;
     const raw = new Redis(own.url);
     // Let the creation's tombstone pass, then get the enabled record into L2.
     await until(async () => (await status(victim.token)) === 200 && ((await raw.get(key)) ?? '').includes('"enabled":true'), 10_000);
