@@ -1,6 +1,8 @@
 // `node test/bench/profile.mjs`: a CPU profile of the gateway's L1-hit path under load, summarized.
 // PROFILE_L2=1: the L2 path instead (Redis, an L1 too small for 500 tokens, as run.mjs's L2 row).
 // PROFILE_BODY_BYTES=1048576: POST that many bytes to /Api/v6/envelope/send instead of a small GET.
+// PROFILE_RESTRICTED=1: with the restricted token (lib/gateway-fixture.mjs BENCH_RESTRICTIONS:
+// permissions, networks, version ceiling) instead of the unrestricted one, as run.mjs's L1 RESTRICTED row.
 // PROFILE_FORWARD_AUTH=1: forward-auth mode's decision instead (asked directly, Envoy's way:
 // GET /_gatehouse/auth/Api/v6/envelope/123, as the edge on loopback): what nginx + Gatehouse
 // costs on Gatehouse's side, without nginx.
@@ -24,7 +26,9 @@ const PROFILE = process.env.PROFILE !== '0';
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-profile-'));
 const L2 = process.env.PROFILE_L2 === '1';
 const DECISION = process.env.PROFILE_FORWARD_AUTH === '1';
-const { dbUrl, hot: token, many: l2Tokens } = await seedStore(ROOT, dir, L2 ? 500 : 0);
+const RESTRICTED = process.env.PROFILE_RESTRICTED === '1';
+const { dbUrl, hot, restricted, many: l2Tokens } = await seedStore(ROOT, dir, L2 ? 500 : 0);
+const token = RESTRICTED ? restricted : hot;
 
 const directPort = 18990 + Math.floor(Math.random() * 5);
 const direct = await startServer('direct', process.execPath, [join(HERE, 'lib/direct.mjs'), String(directPort)]);
@@ -55,7 +59,7 @@ const exited = new Promise((r) => gateway.on('exit', r));
 gateway.kill('SIGTERM');
 await exited;
 direct.kill();
-console.log(`${process.env.PROFILE_REJECT === '1' ? 'REJECT' : L2 ? 'L2' : 'L1'}${DECISION ? ' DECISION' : ''} ${bodyBytes ? `POST ${bodyBytes} B` : 'small GET'}: ${Math.round(result.rps)} req/s (${(result.rps / directRps).toFixed(3)}× DIRECT ${Math.round(directRps)}), p50 ${result.p50} ms, p99 ${result.p99} ms, gateway CPU ${cpuPerRequestUs.toFixed(0)} µs/request, ${result.syscallsPerRequest.toFixed(2)} read/write syscalls/request, non-2xx ${result.non2xx}`);
+console.log(`${process.env.PROFILE_REJECT === '1' ? 'REJECT' : L2 ? 'L2' : 'L1'}${RESTRICTED ? ' RESTRICTED' : ''}${DECISION ? ' DECISION' : ''} ${bodyBytes ? `POST ${bodyBytes} B` : 'small GET'}: ${Math.round(result.rps)} req/s (${(result.rps / directRps).toFixed(3)}× DIRECT ${Math.round(directRps)}), p50 ${result.p50} ms, p99 ${result.p99} ms, gateway CPU ${cpuPerRequestUs.toFixed(0)} µs/request, ${result.syscallsPerRequest.toFixed(2)} read/write syscalls/request, non-2xx ${result.non2xx}`);
 if (!PROFILE) process.exit(0);
 
 // Self time per function (name + file:line), from the sampled profile

@@ -12,7 +12,7 @@ import pg from 'pg';
 import { rssSampler } from './lib/procstat.mjs';
 import { barChart } from './lib/chart.mjs';
 import { FORWARD_AUTH_CONFIG, startNginxAuth } from './lib/forward-auth.mjs';
-import { l2Config, metricsUrlOf, SMALL_L1, startGateway } from './lib/gateway-fixture.mjs';
+import { BENCH_RESTRICTIONS, l2Config, metricsUrlOf, SMALL_L1, startGateway } from './lib/gateway-fixture.mjs';
 import { children, cpus, load, loadMeasured, pin, rejectFlood, startServer as start } from './lib/processes.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -56,6 +56,10 @@ async function main() {
   await store.admin.createRole(actor, 'Bench', 'Integrators', ['API'], []);
   const user = await store.admin.createUser(actor, 'Bench', 'bench@bench.test', ['Integrators']);
   const hot = (await store.admin.createApiToken(actor, 'bench@bench.test', 'hot', { enabled: true })).secret;
+  // The same user's token restricted (issue 20) to what the rows' calls need and more (GET reads an
+  // envelope, the POST to envelope/send writes one), from loopback among other networks, up to v6
+  // (BENCH_RESTRICTIONS). Served by the L1 row's own instance: only the token differs.
+  const restricted = (await store.admin.createApiToken(actor, 'bench@bench.test', 'restricted', { enabled: true, restrictions: BENCH_RESTRICTIONS })).secret;
   const cold = Array.from({ length: COLD_TOKENS }, () => mintToken('user'));
   for (let i = 0; i < cold.length; i += 1000) {
     await store.db.insertInto('api_tokens').values(cold.slice(i, i + 1000).map((t, j) => ({
@@ -72,18 +76,25 @@ async function main() {
   const directUrl = `http://127.0.0.1:${directPort}`;
   const rows = [];
   const servers = { DIRECT: { url: directUrl, pid: direct.pid } };
+  // Only the servers the chosen rows (or the latency section) use are started: an idle gateway
+  // still polls the change feed and flushes last-used on the core every row shares.
+  const needed = (...names) => !ONLY || names.some((n) => ONLY.includes(n));
 
-  const naivePort = port();
-  const naive = await start('naive', process.execPath, [join(HERE, 'lib/naive.mjs'), String(naivePort), directUrl, hot]);
-  servers.NAIVE = { url: `http://127.0.0.1:${naivePort}`, pid: naive.pid };
-  const floorPort = port();
-  const floor = await start('floor', process.execPath, [join(HERE, 'lib/floor.mjs'), String(floorPort), directUrl, hot]);
-  servers.FLOOR = { url: `http://127.0.0.1:${floorPort}`, pid: floor.pid };
+  if (needed('NAIVE')) {
+    const naivePort = port();
+    const naive = await start('naive', process.execPath, [join(HERE, 'lib/naive.mjs'), String(naivePort), directUrl, hot]);
+    servers.NAIVE = { url: `http://127.0.0.1:${naivePort}`, pid: naive.pid };
+  }
+  if (needed('NODE FLOOR', 'LATENCY')) {
+    const floorPort = port();
+    const floor = await start('floor', process.execPath, [join(HERE, 'lib/floor.mjs'), String(floorPort), directUrl, hot]);
+    servers.FLOOR = { url: `http://127.0.0.1:${floorPort}`, pid: floor.pid };
+  }
 
-  if (!existsSync('/usr/sbin/nginx')) {
+  if (!existsSync('/usr/sbin/nginx') && needed('NGINX', 'LATENCY', 'NGINX + GATEHOUSE AUTH')) {
     try { execFileSync('apt-get', ['install', '-y', '-qq', 'nginx-light'], { stdio: 'ignore' }); } catch {}
   }
-  if (existsSync('/usr/sbin/nginx')) {
+  if (existsSync('/usr/sbin/nginx') && needed('NGINX', 'LATENCY')) {
     const nginxPort = port();
     const dir = join(tmpdir(), `gatehouse-bench-nginx-${process.pid}`);
     mkdirSync(dir, { recursive: true });
@@ -119,19 +130,20 @@ http {
     const child = await startGateway({ name, build: join(ROOT, 'dist'), dir: gatewayDir, port: p, dbUrl, upstream: directUrl, config });
     return { url: `http://127.0.0.1:${p}`, pid: child.pid };
   };
-  servers.GATEHOUSE = await gateway('gatehouse', {});
+  // L1 and L1 RESTRICTED share this instance: the pair differs by the token only
+  if (needed('GATEHOUSE L1', 'GATEHOUSE L1 RESTRICTED', 'LATENCY')) servers.GATEHOUSE = await gateway('gatehouse', {});
   // REJECT gets its own instance: its flood trips the per-address abuse limit (by design), which
   // would then refuse every later row sent to the same instance from the same address.
-  servers.GATEHOUSE_REJECT = await gateway('gatehouse-reject', {});
+  if (needed('GATEHOUSE REJECT')) servers.GATEHOUSE_REJECT = await gateway('gatehouse-reject', {});
   // STORE: an L1 too small for the cold tokens, so every call reads PostgreSQL.
-  servers.GATEHOUSE_STORE = await gateway('gatehouse-store', { cache: SMALL_L1 });
+  if (needed('GATEHOUSE STORE')) servers.GATEHOUSE_STORE = await gateway('gatehouse-store', { cache: SMALL_L1 });
   // L2: round-robin over more tokens than L1 holds, so every look-up misses L1 and hits Redis.
   // SCALING: the L1 row again with two workers (node:cluster) on the same core; see the report
-  servers.GATEHOUSE_2W = await gateway('gatehouse-2w', { server: { workers: 2 } });
-  servers.GATEHOUSE_L2 = await gateway('gatehouse-l2', l2Config(`bench-${schema}:`));
+  if (needed('GATEHOUSE L1 2 WORKERS', 'LATENCY')) servers.GATEHOUSE_2W = await gateway('gatehouse-2w', { server: { workers: 2 } });
+  if (needed('GATEHOUSE L2')) servers.GATEHOUSE_L2 = await gateway('gatehouse-l2', l2Config(`bench-${schema}:`));
   // NGINX + GATEHOUSE AUTH: the shipped nginx config in front of DIRECT, a Gatehouse in
   // forward-auth mode deciding (its own instance, as REJECT has); CPU counted for both processes.
-  if (servers.NGINX) {
+  if (existsSync('/usr/sbin/nginx') && needed('NGINX + GATEHOUSE AUTH')) {
     const decider = await gateway('gatehouse-auth', FORWARD_AUTH_CONFIG);
     const edge = await startNginxAuth({ dir: join(tmpdir(), `gatehouse-bench-nginx-auth-${process.pid}`), port: port(), gatehouseUrl: decider.url, directUrl });
     servers.NGINX_AUTH = { url: edge.url, pid: { nginx: edge.pid, gatehouse: decider.pid } };
@@ -143,6 +155,8 @@ http {
     ['NAIVE', 'NAIVE', { token: hot }],
     ['NODE FLOOR', 'FLOOR', { token: hot }],
     ['GATEHOUSE L1', 'GATEHOUSE', { token: hot }],
+    // right after L1 and on its instance, so the pair differs only by the token and is measured back to back
+    ['GATEHOUSE L1 RESTRICTED', 'GATEHOUSE', { token: restricted }],
     ['NGINX + GATEHOUSE AUTH', 'NGINX_AUTH', { token: hot }],
     // right after L1, so the L2 / L1 pair of each run is measured minutes apart at most
     ['GATEHOUSE L2', 'GATEHOUSE_L2', { tokens: cold.slice(0, 500) }],
@@ -159,11 +173,20 @@ http {
       .filter(([row]) => !(payload.bodyBytes && row === 'GATEHOUSE REJECT'))
       .map(([row, server, auth]) => ({ row, s: servers[server], job: { url: servers[server].url + payload.path, connections: CONNECTIONS, seconds: SECONDS, bodyBytes: payload.bodyBytes, ...auth }, runs: [] }));
     for (const c of cells) {
-      await load({ ...c.job, seconds: 1 }); // warm-up
+      const warm = await load({ ...c.job, seconds: 1 }); // warm-up
+      // A row of refusals would be fast and wrong: stop rather than measure it
+      if (c.row !== 'GATEHOUSE REJECT' && warm.non2xx > 0) {
+        const msg = `${payload.name} ${c.row}: the warm-up was answered ${JSON.stringify(warm.statusCodes)} (${warm.non2xx} non-2xx of ${warm.requests})`;
+        if (2 * warm.non2xx >= warm.requests) throw new Error(msg);
+        process.stderr.write(`warning: ${msg}\n`);
+      }
       c.queriesBefore = c.row.startsWith('GATEHOUSE') ? await storeQueries(c.s.url) : undefined;
     }
     for (let r = 0; r < RUNS; r++) {
-      for (const c of cells) {
+      // Two rows on one instance (L1 and L1 RESTRICTED: only the token differs) swap places every
+      // other pass, so neither is always the one measured on a gateway just loaded by the other
+      const pass = r % 2 ? cells.map((c, i) => (cells[i + 1]?.s === c.s ? cells[i + 1] : cells[i - 1]?.s === c.s ? cells[i - 1] : c)) : cells;
+      for (const c of pass) {
         const rss = rssSampler(c.s.pid);
         const res = await loadMeasured(c.s.pid, c.job);
         c.runs.push({ ...res, peakRss: rss.stop() });
@@ -180,11 +203,16 @@ http {
         storeQueries: queriesBefore === undefined ? undefined : (await storeQueries(s.url)) - queriesBefore,
         // each interleaved run's own figures, for ratios taken run by run (see `ratio` below)
         perRun: runs.map((x) => ({ rps: x.rps, cpuPer10k: x.cpuPer10k, ...(x.cpuPer10kBy ? { cpuPer10kBy: x.cpuPer10kBy } : {}) })),
+        // Answers by status over the measured runs (autocannon's counts): a row's requests must be what it claims
+        statusCodes: runs.reduce((a, x) => {
+          for (const [code, { count }] of Object.entries(x.statusCodes ?? {})) a[code] = (a[code] ?? 0) + count;
+          return a;
+        }, {}),
         // A row of several processes: each one's CPU per 10k requests (medians)
         ...(runs[0].cpuPer10kBy ? { cpuPer10kBy: Object.fromEntries(Object.keys(runs[0].cpuPer10kBy).map((k) => [k, median(runs.map((x) => x.cpuPer10kBy[k]))])) } : {}),
       };
       rows.push(result);
-      process.stdout.write(`${payload.name.padEnd(10)} ${row.padEnd(22)} ${result.rps.toFixed(0).padStart(7)} req/s  p99 ${result.p99} ms  errors ${result.errors}\n`);
+      process.stdout.write(`${payload.name.padEnd(10)} ${row.padEnd(23)} ${result.rps.toFixed(0).padStart(7)} req/s  p99 ${result.p99} ms  errors ${result.errors}  status ${Object.entries(result.statusCodes).map(([k, v]) => `${k}×${v}`).join(' ')}\n`);
     }
   }
 
@@ -235,20 +263,31 @@ http {
   // The median of the run-by-run ratios: run i of both rows was measured within one pass over the
   // rows, so a slow spell of the machine between passes cancels out (the ratio of the medians, the
   // table's, can pair a fast pass of one row with a slow pass of the other). Both are printed.
-  const ratio = (a, b, p = 'GET small') => {
+  const ratio = (a, b, p = 'GET small', { each = false } = {}) => {
     const x = rows.find((r) => r.row === a && r.payload === p);
     const y = rows.find((r) => r.row === b && r.payload === p);
     if (!x || !y) return 'n/a';
-    const byRun = median(x.perRun.map((run, i) => run.rps / y.perRun[i].rps));
-    return `${byRun.toFixed(2)}× run by run (${(x.rps / y.rps).toFixed(2)}× of the medians)`;
+    const runs = x.perRun.map((run, i) => run.rps / y.perRun[i].rps);
+    // each: every run's ratio too, for a target close to 1 (within a few %), where one pass can decide
+    const all = each ? `; runs ${runs.map((v) => v.toFixed(3)).join(', ')}` : '';
+    return `${median(runs).toFixed(each ? 3 : 2)}× run by run (${(x.rps / y.rps).toFixed(each ? 3 : 2)}× of the medians${all})`;
+  };
+  // CPU per request of a over b, run by run (the steadier figure on this machine)
+  const cpuRatio = (a, b, p) => {
+    const x = rows.find((r) => r.row === a && r.payload === p);
+    const y = rows.find((r) => r.row === b && r.payload === p);
+    if (!x || !y) return 'n/a';
+    const runs = x.perRun.map((run, i) => run.cpuPer10k / y.perRun[i].cpuPer10k);
+    return `${median(runs).toFixed(3)}× run by run (runs ${runs.map((v) => v.toFixed(3)).join(', ')})`;
   };
   const summary = [
     `- GATEHOUSE L1 / NAIVE (GET small): ${ratio('GATEHOUSE L1', 'NAIVE')} (target ≥ 1.0)`,
     `- GATEHOUSE L1 / NGINX (GET small): ${ratio('GATEHOUSE L1', 'NGINX')} (target ≥ 0.5)`,
     `- GATEHOUSE REJECT / L1 (GET small): ${ratio('GATEHOUSE REJECT', 'GATEHOUSE L1')} (target ≥ 2)`,
     `- GATEHOUSE L2 / L1 (GET small): ${ratio('GATEHOUSE L2', 'GATEHOUSE L1')} (target ≥ 0.85)`,
+    ...['GET small', 'POST 1 MB'].map((p) => `- GATEHOUSE L1 RESTRICTED / L1 (${p}): ${ratio('GATEHOUSE L1 RESTRICTED', 'GATEHOUSE L1', p, { each: true })} (target ≥ 0.97); CPU per request ${cpuRatio('GATEHOUSE L1 RESTRICTED', 'GATEHOUSE L1', p)}`),
     `- GATEHOUSE STORE / L1 (GET small): ${ratio('GATEHOUSE STORE', 'GATEHOUSE L1')}`,
-    `- GATEHOUSE L1 / NODE FLOOR (GET small): ${ratio('GATEHOUSE L1', 'NODE FLOOR')} (how close to the leanest Node hop); NODE FLOOR / NGINX ${ratio('NODE FLOOR', 'NGINX')}`,
+    `- GATEHOUSE L1 / NODE FLOOR (GET small): ${ratio('GATEHOUSE L1', 'NODE FLOOR', 'GET small', { each: true })} (how close to the leanest Node hop); NODE FLOOR / NGINX ${ratio('NODE FLOOR', 'NGINX')}`,
     `- GATEHOUSE REJECT store queries: ${rows.find((r) => r.row === 'GATEHOUSE REJECT')?.storeQueries ?? 'n/a'} (target 0)`,
     `- NGINX + GATEHOUSE AUTH / GATEHOUSE L1 (GET small): ${ratio('NGINX + GATEHOUSE AUTH', 'GATEHOUSE L1')} (target ≥ 1.5)`,
     `- NGINX + GATEHOUSE AUTH / NGINX (POST 1 MB): ${ratio('NGINX + GATEHOUSE AUTH', 'NGINX', 'POST 1 MB')} (target ≥ 0.9)`,

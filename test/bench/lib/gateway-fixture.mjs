@@ -7,8 +7,20 @@ import { join } from 'node:path';
 import { startServer } from './processes.mjs';
 
 /**
+ * The restrictions (issue 20) of the bench's restricted token: what its calls need (GET
+ * envelope/123 reads an envelope, POST envelope/send writes one; write implies read) and more, from
+ * loopback among other networks, up to v6. run.mjs's L1 RESTRICTED row and PROFILE_RESTRICTED.
+ */
+export const BENCH_RESTRICTIONS = {
+  permissions: ['envelope:write', 'template:write', 'draft:read'],
+  networks: ['127.0.0.0/8', '::1/128', '10.0.0.0/8', '192.168.0.0/16'],
+  maxVersion: 6,
+};
+
+/**
  * `sqlite:<dir>/gatehouse.db`, migrated, with a user whose role grants API access: `hot`, its one
- * token, and `many`, `manyCount` more (round-robin over more tokens than L1 holds misses L1).
+ * token, `restricted`, a token of the same user with BENCH_RESTRICTIONS, and `many`, `manyCount`
+ * more (round-robin over more tokens than L1 holds misses L1).
  */
 export async function seedStore(root, dir, manyCount = 0) {
   const dbUrl = `sqlite:${join(dir, 'gatehouse.db')}`;
@@ -20,10 +32,11 @@ export async function seedStore(root, dir, manyCount = 0) {
   await store.admin.createRole(actor, 'Bench', 'Integrators', ['API'], []);
   await store.admin.createUser(actor, 'Bench', 'p@bench.test', ['Integrators']);
   const hot = (await store.admin.createApiToken(actor, 'p@bench.test', 'hot', { enabled: true })).secret;
+  const restricted = (await store.admin.createApiToken(actor, 'p@bench.test', 'restricted', { enabled: true, restrictions: BENCH_RESTRICTIONS })).secret;
   const many = [];
   for (let i = 0; i < manyCount; i++) many.push((await store.admin.createApiToken(actor, 'p@bench.test', `many-${i}`, { enabled: true })).secret);
   await store.close();
-  return { dbUrl, hot, many };
+  return { dbUrl, hot, restricted, many };
 }
 
 /** The metrics listener of the gateway at `url` (startGateway puts it 10000 ports above the API port: several run at once). */
