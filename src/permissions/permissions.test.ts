@@ -144,6 +144,19 @@ describe('networks', () => {
   });
 });
 
+describe('network verdicts kept per list', () => {
+  it('answer the same the second time, and past the bound on kept verdicts', () => {
+    const networks = ['10.0.0.0/16'];
+    const verdicts = (): boolean[] => Array.from({ length: 3000 }, (_, i) => addressInNetworks(`10.0.${i % 256}.${Math.floor(i / 256)}`, networks));
+    const first = verdicts();
+    expect(first.filter(Boolean)).toHaveLength(3000);
+    expect(verdicts()).toEqual(first);
+    expect(addressInNetworks('10.1.0.1', networks)).toBe(false);
+    expect(addressInNetworks('10.1.0.1', networks)).toBe(false);
+    expect(addressInNetworks('::ffff:10.0.0.1', networks)).toBe(true);
+  });
+});
+
 describe('checkRestrictions', () => {
   it('normalizes: write covers read, networks canonical and unique, empty = none', () => {
     expect(checkRestrictions({ permissions: ['template:read', 'envelope:read', 'envelope:write'], networks: ['10.1.2.3/8', '10.0.0.0/8'], maxVersion: 5 })).toEqual({
