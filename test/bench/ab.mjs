@@ -33,9 +33,11 @@ try {
   for (const v of variants) {
     const p = port++;
     const config = { ...(v.l2 ? l2Config(`ab-${process.pid}-${v.name}:`) : {}), ...v.config };
-    const child = await startGateway({ name: v.name, build: resolve(v.build ?? join(ROOT, 'dist')), dir, port: p, dbUrl, upstream: `http://127.0.0.1:${directPort}`, config });
+    // A variant on another build gets a store of its own, seeded by that build (its migrations)
+    const own = v.build ? await seedStore(ROOT, mkdtempSync(join(tmpdir(), 'gatehouse-ab-')), v.tokens === 'many' ? 500 : 0, resolve(v.build)) : { dbUrl, hot, many };
+    const child = await startGateway({ name: v.name, build: resolve(v.build ?? join(ROOT, 'dist')), dir, port: p, dbUrl: own.dbUrl, upstream: `http://127.0.0.1:${directPort}`, config });
     v.pid = child.pid;
-    v.job = { url: `http://127.0.0.1:${p}/Api/v6/envelope/123`, connections: 32, seconds: SECONDS, ...(v.tokens === 'many' ? { tokens: many } : { token: hot }) };
+    v.job = { url: `http://127.0.0.1:${p}/Api/v6/envelope/123`, connections: 32, seconds: SECONDS, ...(v.tokens === 'many' ? { tokens: own.many } : { token: own.hot }) };
     await load({ ...v.job, seconds: 2 }); // warm-up
     v.runs = [];
   }

@@ -22,9 +22,10 @@ export const BENCH_RESTRICTIONS = {
  * token, `restricted`, a token of the same user with BENCH_RESTRICTIONS, and `many`, `manyCount`
  * more (round-robin over more tokens than L1 holds misses L1).
  */
-export async function seedStore(root, dir, manyCount = 0) {
+export async function seedStore(root, dir, manyCount = 0, build = join(root, 'dist')) {
   const dbUrl = `sqlite:${join(dir, 'gatehouse.db')}`;
-  const { openStore } = await import(join(root, 'dist/store/index.js'));
+  // seeded by the build that will serve it: an older build refuses a schema with newer migrations
+  const { openStore } = await import(join(build, 'store/index.js'));
   const store = openStore(dbUrl);
   await store.migrate();
   const actor = { actor: 'bench' };
