@@ -5,8 +5,8 @@
 // same message; only what is the command line's own is checked here (a number given as text,
 // flags that contradict each other). Bad input exits 2 like every command, and nothing is written.
 import type { Command } from 'commander';
-import { API_VERSIONS, describeRestrictions, type RestrictionsInput } from '../permissions/restrictions.js';
-import { PERMISSIONS } from '../permissions/vocabulary.js';
+import { describeRestrictions, type RestrictionsInput } from '../permissions/restrictions.js';
+import { API_VERSIONS, PERMISSIONS } from '../permissions/vocabulary.js';
 import { invalid } from '../store/errors.js';
 import type { Store } from '../store/index.js';
 

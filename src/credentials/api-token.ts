@@ -6,7 +6,7 @@ import { deepest } from '../cache/tier.js';
 import { CredentialMalformed, CredentialUnknown, type GatehouseError } from '../outcomes/errors.js';
 import { effectiveExpiry, judgeUserToken } from '../policy/user-token.js';
 import { grantsOfRestrictions } from '../permissions/restrictions.js';
-import { scopeOfGrants, type Authenticated } from './principal.js';
+import type { Authenticated } from './principal.js';
 import { checkTokenShape, hashToken } from '../tokens/token-format.js';
 
 export async function authenticateApiToken(
@@ -32,7 +32,7 @@ export async function authenticateApiToken(
   const { restrictions } = token.value;
   const grants = grantsOfRestrictions(restrictions);
   return {
-    principal: { authKind: 'api-token', scope: scopeOfGrants(grants), grants, tokenId: token.value.id, userId: u.id, organizationId: u.organizationId, loginName: u.loginName },
+    principal: { authKind: 'api-token', grants, tokenId: token.value.id, userId: u.id, organizationId: u.organizationId, loginName: u.loginName },
     tier: deepest(deepest(token.tier, user.tier), roles.tier),
     expiresAt: effectiveExpiry(token.value),
     restrictions,

@@ -8,7 +8,7 @@ import { deepest } from '../cache/tier.js';
 import { AccessTokenInvalid, type GatehouseError } from '../outcomes/errors.js';
 import { judgeOAuthToken } from '../policy/oauth-token.js';
 import { grantsOfScope, type Need } from '../permissions/vocabulary.js';
-import { scopeOfGrants, type Authenticated } from './principal.js';
+import type { Authenticated } from './principal.js';
 import type { AccessTokenClaims, AccessTokenVerifier } from '../tokens/access-token-format.js';
 
 export async function authenticateBearerJwt(
@@ -33,7 +33,7 @@ export async function authenticateBearerJwt(
   const u = user.value!;
   const grants = grantsOfScope(claims.scope);
   return {
-    principal: { authKind: 'oauth', scope: scopeOfGrants(grants), grants, tokenId: grant.value!.id, userId: u.id, organizationId: u.organizationId, loginName: u.loginName },
+    principal: { authKind: 'oauth', grants, tokenId: grant.value!.id, userId: u.id, organizationId: u.organizationId, loginName: u.loginName },
     tier: deepest(deepest(grant.tier, user.tier), roles.tier),
     claims,
   };

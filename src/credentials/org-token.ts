@@ -105,7 +105,7 @@ export async function authenticateOrgToken(presented: PresentedOrgToken, version
   const u = user.value!;
   const tier = [organization.tier, login.tier, user.tier, roles.tier].reduce(deepest, token.tier);
   return {
-    result: { principal: { authKind: 'org-token', scope: 'api', grants: ALL_GRANTS, tokenId: token.value.id, userId: u.id, organizationId, loginName: u.loginName }, tier },
+    result: { principal: { authKind: 'org-token', grants: ALL_GRANTS, tokenId: token.value.id, userId: u.id, organizationId, loginName: u.loginName }, tier },
     organizationId,
   };
 }

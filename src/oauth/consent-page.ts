@@ -3,7 +3,7 @@
 // the CSP lets the form post here and the answer redirect only to the client's redirect URI.
 // The consent page says what the app asks for in the permission vocabulary's words (permissions/):
 // the whole in one line, then each family with its access and what it covers.
-import { describeScope, FAMILIES, FAMILY_WORDS, grantsOfScope, type Access } from '../permissions/vocabulary.js';
+import { ALL_GRANTS, describeScope, FAMILIES, FAMILY_WORDS, grantsOfScope, type Access } from '../permissions/vocabulary.js';
 import type { AuthorizeRequest } from './authorize-request.js';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -57,7 +57,7 @@ const ACCESS_WORDS: Readonly<Record<Access, string>> = { read: 'read only', writ
 /** What a scope lets the app do, in words: "Read envelopes", then each family it reaches and what that covers. */
 function scopeInWords(scope: string): string {
   const grants = grantsOfScope(scope);
-  const everything = scope.split(' ').includes('api');
+  const everything = grants === ALL_GRANTS; // grantsOfScope answers a scope holding `api` with ALL_GRANTS itself
   const families = FAMILIES.flatMap((f) => {
     const access = grants[f];
     if (!access) return [];

@@ -30,7 +30,7 @@ export function scopeIncludes(granted: string, asked: string): boolean {
   const has = namesOf(granted);
   if (has.includes('api')) return true;
   if (names.includes('api')) return false;
-  const g = grantsOfScope(has.join(' '));
+  const g = grantsOfScope(granted);
   const a = grantsOfScope(names.join(' '));
   return FAMILIES.every((family) => {
     const access = a[family];

@@ -5,7 +5,7 @@ import { DOCUMENTED_RESOURCES, PUBLIC_RESOURCE } from '../proxy/routes.js';
 import { REST_RESOURCE_FAMILIES, restNeed } from './rest-map.js';
 import { addressInNetworks, canonicalNetwork, checkRestrictions, describeRestrictions } from './restrictions.js';
 import { SOAP_OPERATION_NEEDS, soapOperationNeed } from './soap-map.js';
-import { ALL_GRANTS, describeGrants, describeScope, grantsAllow, grantsOf, grantsOfScope, intersectGrants, permissionNames, PERMISSIONS } from './vocabulary.js';
+import { ALL_GRANTS, describeGrants, describeScope, grantsAllow, grantsOf, grantsOfScope, permissionNames, PERMISSIONS } from './vocabulary.js';
 
 const need = (family: string, access: string) => ({ family, access });
 
@@ -80,11 +80,6 @@ describe('grants', () => {
     expect(grantsAllow(g, need('template', 'write') as never)).toBe(false);
     expect(grantsAllow(g, need('draft', 'read') as never)).toBe(false);
     expect(grantsAllow(g, 'any-token')).toBe(true);
-  });
-
-  it('an intersection is never wider than either side', () => {
-    expect(permissionNames(intersectGrants(grantsOf(['envelope:write', 'file:read']), grantsOf(['envelope:read', 'draft:write'])))).toEqual(['envelope:read']);
-    expect(intersectGrants(ALL_GRANTS, grantsOf(['user:write']))).toEqual({ user: 'write' });
   });
 
   it('OAuth scopes: api is everything, api:read every family read, permission names add up', () => {

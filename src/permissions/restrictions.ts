@@ -4,12 +4,7 @@
 // token's cached record, so judging them costs no I/O (policy/token-restrictions.ts).
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { ALL_GRANTS, describeGrants, grantsOf, parsePermission, PERMISSIONS, type Grants, type Permission } from './vocabulary.js';
-
-/** The REST API versions there are (a ceiling outside them means nothing). */
-export const API_VERSIONS = { min: 1, max: 6 } as const;
-/** Enough for any real allow-list; a bound so a record stays small. */
-export const MAX_NETWORKS = 50;
+import { ALL_GRANTS, API_VERSIONS, describeGrants, grantsOf, MAX_NETWORKS, parsePermission, permissionNames, PERMISSIONS, type Grants, type Permission } from './vocabulary.js';
 
 export interface TokenRestrictions {
   /** Granted permissions (write implies read); absent = everything the user may do. Sorted, no duplicates. */
@@ -51,7 +46,7 @@ export function canonicalNetwork(text: string): Checked<string> {
   return { ok: true, value: `${network}/${prefix}` };
 }
 
-/** Validates and normalizes restrictions; an empty list of networks or permissions is kept (it grants nothing / no address). */
+/** Validates and normalizes restrictions; an empty list of permissions is kept (it grants nothing), an empty list of networks refused (no address could call). */
 export function checkRestrictions(input: RestrictionsInput | null | undefined): Checked<TokenRestrictions | null> {
   if (!input) return { ok: true, value: null };
   const out: { permissions?: Permission[]; networks?: string[]; maxVersion?: number } = {};
@@ -63,11 +58,7 @@ export function checkRestrictions(input: RestrictionsInput | null | undefined): 
       }
     }
     // Write implies read: envelope:read next to envelope:write says nothing more
-    const g = grantsOf(input.permissions);
-    out.permissions = PERMISSIONS.filter((p) => {
-      const { family, access } = parsePermission(p)!;
-      return g[family] === access;
-    });
+    out.permissions = permissionNames(grantsOf(input.permissions));
   }
   if (input.networks != null) {
     if (!Array.isArray(input.networks)) return { ok: false, message: 'networks must be a list of CIDRs such as 203.0.113.0/24' };

@@ -5,6 +5,11 @@
 // Ground floor: imports nothing of ours. The mapping of each REST route and SOAP operation to what
 // it needs lives beside this file (rest-map.ts, soap-map.ts).
 
+/** The platform's REST API versions (`/Api/v1` … `/Api/v6`): the route table's range and a token's possible ceilings. */
+export const API_VERSIONS = { min: 1, max: 6 } as const;
+/** The most client networks a token may be restricted to: enough for any real allow-list, a bound so a record stays small. */
+export const MAX_NETWORKS = 50;
+
 /** The platform's resource families, in the order the settings page lists them. */
 export const FAMILIES = ['envelope', 'template', 'draft', 'file', 'organization', 'user'] as const;
 export type Family = (typeof FAMILIES)[number];
@@ -61,25 +66,12 @@ export function grantsOf(permissions: Iterable<string>): Grants {
 
 /** Everything: each family with write. */
 export const ALL_GRANTS: Grants = Object.fromEntries(FAMILIES.map((f) => [f, 'write']));
-/** Every family, read only. */
-export const READ_GRANTS: Grants = Object.fromEntries(FAMILIES.map((f) => [f, 'read']));
 
 /** May grants `g` make a call that needs `need`? Write implies read. */
 export function grantsAllow(g: Grants, need: Need): boolean {
   if (need === ANY_TOKEN) return true;
   const has = g[need.family];
   return has === 'write' || (has === 'read' && need.access === 'read');
-}
-
-/** The grants both sides give (a token's restriction and what else limits the call): never wider than either. */
-export function intersectGrants(a: Grants, b: Grants): Grants {
-  const g: Partial<Record<Family, Access>> = {};
-  for (const f of FAMILIES) {
-    const x = a[f];
-    const y = b[f];
-    if (x && y) g[f] = x === 'write' && y === 'write' ? 'write' : 'read';
-  }
-  return g;
 }
 
 /** Grants as sorted permission names (`envelope:write template:read`): the form the upstream is told. */

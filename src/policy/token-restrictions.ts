@@ -26,7 +26,7 @@ export function judgeTokenRestrictions(
   if (restrictions.permissions) {
     // Fail closed: a call the vocabulary does not name is not one a restricted token was given
     if (need === undefined) return new TokenRestricted('unmapped', 'This API token is restricted to some permissions, and this call is not covered by any: use an unrestricted token.');
-    if (!grantsAllow(grantsOfRestrictions(restrictions), need) && need !== ANY_TOKEN) {
+    if (need !== ANY_TOKEN && !grantsAllow(grantsOfRestrictions(restrictions), need)) {
       const verb = need.access === 'write' ? 'change' : 'read';
       return new TokenRestricted(needName(need), `This API token may not ${verb} ${FAMILY_WORDS[need.family].plural}: it needs the ${needName(need)} permission.`);
     }

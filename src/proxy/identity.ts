@@ -8,10 +8,16 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { LRUCache } from 'lru-cache';
-import type { ApiScope, Principal } from '../credentials/principal.js';
-import { permissionNames, type Grants } from '../permissions/vocabulary.js';
+import type { Principal } from '../credentials/principal.js';
+import { FAMILIES, permissionNames, type Grants } from '../permissions/vocabulary.js';
 
 export const IDENTITY_HEADER = 'x-gatehouse-identity';
+
+/**
+ * What the call may do, in short: `api` = it may write something; `api:read` = reads only (an OAuth
+ * token granted `api:read`, or a token restricted to read permissions). `perms` says exactly which.
+ */
+export type ApiScope = 'api' | 'api:read';
 
 export interface IdentityOptions {
   secret: string;
@@ -46,15 +52,16 @@ function secretKey(secret: string): KeyObject {
   return key;
 }
 
-const permsByGrants = new WeakMap<Grants, string>();
-/** The grants as the `perms` claim, kept per grants object (one per cached token record or scope). */
-function permsOf(g: Grants): string {
-  let perms = permsByGrants.get(g);
-  if (perms === undefined) {
-    perms = permissionNames(g).join(' ');
-    permsByGrants.set(g, perms);
+type PermissionClaims = Pick<IdentityClaims, 'scope' | 'perms'>;
+const claimsByGrants = new WeakMap<Grants, PermissionClaims>();
+/** The grants as the `perms` and `scope` claims, kept per grants object (one per cached token record or scope). */
+function permissionClaims(g: Grants): PermissionClaims {
+  let claims = claimsByGrants.get(g);
+  if (claims === undefined) {
+    claims = { perms: permissionNames(g).join(' '), scope: FAMILIES.some((f) => g[f] === 'write') ? 'api' : 'api:read' };
+    claimsByGrants.set(g, claims);
   }
-  return perms;
+  return claims;
 }
 
 export function identitySigner(opts: IdentityOptions) {
@@ -64,12 +71,12 @@ export function identitySigner(opts: IdentityOptions) {
   const reuseSeconds = opts.ttlSeconds / 2;
   const signed = new LRUCache<string, { token: string; reuseUntil: number }>({ max: 10_000 });
   return (p: Principal): string => {
-    const perms = permsOf(p.grants);
+    const { perms, scope } = permissionClaims(p.grants);
     const cacheKey = `${p.authKind}|${perms}|${p.tokenId}|${p.userId}|${p.organizationId}|${p.loginName}`;
     const nowSeconds = Date.now() / 1000;
     const hit = signed.get(cacheKey);
     if (hit && nowSeconds < hit.reuseUntil && nowSeconds >= hit.reuseUntil - reuseSeconds) return hit.token;
-    const claims: IdentityClaims = { sub: p.userId, org: p.organizationId, login: p.loginName, kind: p.authKind, tid: p.tokenId, scope: p.scope, perms };
+    const claims: IdentityClaims = { sub: p.userId, org: p.organizationId, login: p.loginName, kind: p.authKind, tid: p.tokenId, scope, perms };
     const token = jwt.sign(claims, key, { algorithm: 'HS256', expiresIn: opts.ttlSeconds, issuer: opts.issuer, audience: opts.audience });
     signed.set(cacheKey, { token, reuseUntil: nowSeconds + reuseSeconds });
     return token;

@@ -5,10 +5,10 @@
 // /!\ Hot path.
 import type { UpstreamName } from '../config/schema.js';
 import { restNeed } from '../permissions/rest-map.js';
-import type { Need } from '../permissions/vocabulary.js';
+import { API_VERSIONS, type Need } from '../permissions/vocabulary.js';
 
-export const MIN_VERSION = 1;
-export const MAX_VERSION = 6;
+export const MIN_VERSION = API_VERSIONS.min;
+export const MAX_VERSION = API_VERSIONS.max;
 
 /** The one resource answered without a credential (GET and HEAD, no sub-path). */
 export const PUBLIC_RESOURCE = 'version';

@@ -7,7 +7,7 @@
 // Imports zod and the permission vocabulary only (ground floor, no Node types): the page's compiler
 // (src/web/page/tsconfig.json) reads this file.
 import { z } from 'zod';
-import { OAUTH_SCOPES, PERMISSIONS } from '../permissions/vocabulary.js';
+import { API_VERSIONS, MAX_NETWORKS, OAUTH_SCOPES, PERMISSIONS } from '../permissions/vocabulary.js';
 
 /** Every schema that is a component of the OpenAPI document, by its component name. */
 export const components = z.registry<{ id: string }>();
@@ -26,9 +26,6 @@ export const ROLL_OVERLAP_NAMES = ['now', '1h', '24h', '7d'] as const;
 /** The OAuth scopes an app can hold: `api`, `api:read` and each permission (permissions/vocabulary.ts). */
 export const SCOPE_NAMES = OAUTH_SCOPES;
 
-/** A token's REST API version ceiling and its networks bound (permissions/restrictions.ts API_VERSIONS, MAX_NETWORKS, checked where they are used). */
-export const API_VERSIONS = { min: 1, max: 6 } as const;
-export const MAX_NETWORKS = 50;
 const VERSION_RANGE = `must be a whole number from ${API_VERSIONS.min} to ${API_VERSIONS.max}`;
 
 const dateTime = z.iso.datetime({ offset: true });

@@ -4,7 +4,6 @@
 // write side, so the gateway sees it on its next change-feed poll.
 import express, { type Response, type Router } from 'express';
 import type { Logger } from '../../observability/logger.js';
-import type { API_VERSIONS, MAX_NETWORKS } from '../../permissions/restrictions.js';
 import type { AdminStore } from '../../store/admin-store.js';
 import type { ApiTokenView } from '../../store/index.js';
 import type { RollOverlap, TokenLifecycle } from '../../store/token-lifecycle.js';
@@ -12,19 +11,13 @@ import { parseBody } from '../body.js';
 import { notFound } from '../errors.js';
 import { actorOf, sessionOf } from '../session.js';
 import { tokenJson } from '../views.js';
-import * as wire from '../wire.js';
 import { CreateToken, Restrictions, RollToken, UpdateToken, type CreatedToken, type RolledToken, type Token } from '../wire.js';
 
 // wire.ts names the roll overlaps itself (the page's compiler cannot read the store): the same set as
 // the store's ROLL_OVERLAPS, or this does not compile.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const overlapsMatch: Same<RollToken['oldExpires'], RollOverlap> = true;
-// Likewise the restrictions' version ceiling and networks bound (permissions/restrictions.ts).
-const versionsMatch: Same<typeof wire.API_VERSIONS, typeof API_VERSIONS> = true;
-const networksMatch: Same<typeof wire.MAX_NETWORKS, typeof MAX_NETWORKS> = true;
 void overlapsMatch;
-void versionsMatch;
-void networksMatch;
 
 export interface TokenRoutesDeps {
   tokens: Pick<AdminStore, 'listApiTokens' | 'createApiToken' | 'restrictApiToken' | 'renameApiToken' | 'setApiTokenExpiry' | 'setApiTokenEnabled' | 'deleteApiToken'>;

@@ -3,12 +3,12 @@
 // per resource family with None / Read / Write (write implies read), then the networks the token may
 // be used from and the highest REST API version it may call. The server validates and normalizes
 // (an unknown permission or a bad CIDR is its 400, shown where the page shows errors).
-import { ACCESSES, FAMILIES, FAMILY_WORDS, type Access, type Family, type Permission } from '../../permissions/vocabulary.js';
+import { ACCESSES, API_VERSIONS, FAMILIES, FAMILY_WORDS, type Access, type Family, type Permission } from '../../permissions/vocabulary.js';
 import type { Restrictions } from './api.js';
 import { h } from './dom.js';
 
-/** The REST API versions a ceiling may name (settings/wire.ts API_VERSIONS). */
-const VERSIONS = [1, 2, 3, 4, 5, 6] as const;
+/** The REST API versions a ceiling may name. */
+const VERSIONS = Array.from({ length: API_VERSIONS.max - API_VERSIONS.min + 1 }, (_, i) => API_VERSIONS.min + i);
 const ACCESS_LABEL: Record<Access | 'none', string> = { none: 'None', read: 'Read', write: 'Write' };
 
 export interface Picker {
