@@ -32,3 +32,12 @@ export async function launchChromium(options: Parameters<typeof chromium.launchP
     },
   };
 }
+
+/** Opens the settings page and signs in with a password; it is then on "API Tokens and Apps". */
+export async function signInToSettings(page: Page, baseUrl: string, login: string, password: string): Promise<void> {
+  await page.goto(`${baseUrl}/settings`);
+  await page.getByLabel('Login name').fill(login);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'API Tokens and Apps', exact: true }).waitFor();
+}

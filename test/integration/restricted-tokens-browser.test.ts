@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, launchChromium, type Browser } from '../helpers/chromium.js';
+import { ARTIFACTS, launchChromium, signInToSettings, type Browser } from '../helpers/chromium.js';
 import { PASSWORD } from '../helpers/settings-client.js';
 import { TEST_DB } from '../helpers/test-store.js';
 import { useGateway } from '../helpers/use-gateway.js';
@@ -45,11 +45,7 @@ describe('restricted tokens on the settings page, in Chromium', () => {
   let secret = '';
 
   it('creates a token restricted to reading envelopes with the picker; its card says so; the gateway refuses templates', async () => {
-    await page.goto(`${gw.url}/settings`);
-    await page.getByLabel('Login name').fill(user.login);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'API Tokens and Apps', exact: true }).waitFor();
+    await signInToSettings(page, gw.url, user.login, PASSWORD);
 
     await page.getByRole('button', { name: 'Add new API Token' }).click();
     const form = page.getByRole('form', { name: 'New API token' });

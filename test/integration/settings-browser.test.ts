@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { sql } from 'kysely';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, launchChromium, type Browser } from '../helpers/chromium.js';
+import { ARTIFACTS, launchChromium, signInToSettings, type Browser } from '../helpers/chromium.js';
 import { OrgTokenAdmin } from '../../src/store/org-token-admin.js';
 import { judgeOrgTokenManagement } from '../../src/policy/org-token.js';
 import { TEST_ACTOR } from '../helpers/fixtures.js';
@@ -39,11 +39,7 @@ const callGateway = async (token: string) => {
 
 describe('the settings page in Chromium', () => {
   it('signs in, creates a token that starts disabled, enables it, deletes it — and the gateway follows', async () => {
-    await page.goto(`${gw.url}/settings`);
-    await page.getByLabel('Login name').fill(user.login);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'API Tokens and Apps', exact: true }).waitFor();
+    await signInToSettings(page, gw.url, user.login, PASSWORD);
     await page.getByRole('heading', { name: 'Apps and Connections' }).waitFor();
     await page.getByRole('heading', { name: 'Organization API Tokens (deprecated)' }).waitFor();
     await page.getByText("reaches every user's envelopes").waitFor();
