@@ -18,7 +18,7 @@ export async function givePassword(store: Store, userId: string, password = PASS
   await store.admin.setUserPasswordHash(TEST_ACTOR, userId, await hashPassword(password));
 }
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface Call {
   method: Method;
@@ -37,7 +37,8 @@ export function recordResponse(res: request.Response): void {
 export async function call(baseUrl: string, c: Call): Promise<request.Response> {
   const url = `/settings/api${c.path ?? c.template}`;
   const agent = request(baseUrl);
-  let req = c.method === 'GET' ? agent.get(url) : c.method === 'POST' ? agent.post(url) : c.method === 'PATCH' ? agent.patch(url) : agent.delete(url);
+  const methods = { GET: agent.get, POST: agent.post, PUT: agent.put, PATCH: agent.patch, DELETE: agent.delete } as const;
+  let req = methods[c.method].call(agent, url);
   if (c.cookie) req = req.set('Cookie', c.cookie);
   if (c.csrf) req = req.set('X-CSRF-Token', c.csrf);
   if (c.body !== undefined) req = req.send(c.body as object);
